@@ -1,0 +1,17 @@
+{
+  "targets": [
+    {
+      "target_name": "tcp_vitals",
+      "sources": [
+        "src-native/addon.cc",
+        "src-native/syscalls.cc",
+        "src-native/sockopt.cc",
+        "src-native/queues.cc",
+        "src-native/tcp_info.cc",
+        "src-native/batch.cc"
+      ],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}
