@@ -8,4 +8,5 @@ module.exports = {
   testTimeout: 60000,
   // Fault tests create network namespaces and take seconds each; two workers match the 2-core machines.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
