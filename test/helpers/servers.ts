@@ -1,0 +1,152 @@
+/**
+ * Real servers for integration tests: Debian's redis-server and PostgreSQL,
+ * started by the test itself inside a namespace (normally B of a NetPair,
+ * bound to ADDR_B), never the machine's own instances. Each start returns a
+ * handle whose stop() kills the server and removes its temporary files; the
+ * NetPair's destroy() also kills anything left in the namespace.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A server process started for a test. */
+export interface TestServer {
+  host: string;
+  port: number;
+  /** Everything the server printed (for failure messages). */
+  output(): string;
+  /** Kills the server and removes its temporary files. Idempotent. */
+  stop(): void;
+}
+
+/** Why redis-server cannot be started here, or null. */
+export function redisUnavailableReason(): string | null {
+  return commandPath('redis-server') ? null : 'redis-server is not installed (apt-get install -y redis-server)';
+}
+
+/** The newest PostgreSQL bin directory (/usr/lib/postgresql/<version>/bin), or null. */
+export function postgresBinDir(): string | null {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'postgres')) && existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((x, y) => Number(y) - Number(x));
+  return versions.length ? join(root, versions[0], 'bin') : null;
+}
+
+/** Why PostgreSQL cannot be started here, or null. */
+export function postgresUnavailableReason(): string | null {
+  if (!postgresBinDir()) return 'PostgreSQL is not installed (apt-get install -y postgresql)';
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    return 'no "postgres" user (installed by the postgresql package)';
+  }
+  return commandPath('runuser') && commandPath('setpriv') ? null : 'runuser/setpriv (util-linux) not available';
+}
+
+function commandPath(bin: string): string | null {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function spawnIn(ns: string, cmd: string, args: string[]): { proc: ChildProcess; output: () => string } {
+  const proc = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout?.on('data', (d) => { out += d; });
+  proc.stderr?.on('data', (d) => { out += d; });
+  return { proc, output: () => out };
+}
+
+async function waitForOutput(proc: ChildProcess, output: () => string, pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(output())) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${output()}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function kill(proc: ChildProcess): void {
+  if (proc.exitCode === null && proc.signalCode === null) {
+    try { proc.kill('SIGKILL'); } catch { /* gone */ }
+  }
+}
+
+/**
+ * Starts `redis-server` in namespace `ns`, bound to `host:port`, with
+ * persistence off (--save '' --appendonly no). Resolves once it accepts
+ * connections.
+ */
+export async function startRedis(ns: string, host: string, port = 6379): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tv-redis-'));
+  const { proc, output } = spawnIn(ns, 'redis-server', [
+    '--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no',
+    '--protected-mode', 'no', '--dir', dir, '--daemonize', 'no',
+  ]);
+  let stopped = false;
+  const server: TestServer = {
+    host, port, output,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      kill(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitForOutput(proc, output, /Ready to accept connections/, 15_000, 'redis-server');
+  } catch (e) {
+    server.stop();
+    throw e;
+  }
+  return server;
+}
+
+/**
+ * Initialises a throw-away PostgreSQL cluster in a temporary directory (as
+ * user `postgres`, trust auth for `trustedSubnet`) and starts it in namespace
+ * `ns` listening on `host:port`. Database and user: `postgres`.
+ */
+export async function startPostgres(ns: string, host: string, trustedSubnet: string, port = 5432): Promise<TestServer> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'tv-pg-'));
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+  chownSync(dir, uid, gid);
+  const data = join(dir, 'data');
+  let proc: ChildProcess | undefined;
+  let output = (): string => '';
+  let stopped = false;
+  const server: TestServer = {
+    host, port, output: () => output(),
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (proc) kill(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C'], {
+      stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, cwd: dir,
+    });
+    appendFileSync(join(data, 'pg_hba.conf'), `host all all ${trustedSubnet} trust\n`);
+    // setpriv execs (runuser would fork and keep postgres out of reach of kill()).
+    ({ proc, output } = spawnIn(ns, 'setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', join(bin, 'postgres'),
+      '-D', data, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', `unix_socket_directories=${dir}`,
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'logging_collector=off']));
+    await waitForOutput(proc, output, /ready to accept connections/, 30_000, 'postgres');
+  } catch (e) {
+    server.stop();
+    throw e;
+  }
+  return server;
+}
