@@ -40,6 +40,7 @@ export interface SocketOptions {
 }
 
 const INT_MAX = 0x7fffffff;
+const scratch = Buffer.alloc(16);
 
 function wholeSeconds(name: string, ms: unknown, minS: number, maxS: number): number {
   if (typeof ms !== 'number') throw invalidArgType(`options.${name}`, 'of type number', ms);
@@ -113,20 +114,55 @@ function plan(options: SocketOptions): Op[] {
   return ops;
 }
 
+// Options the kernel can refuse for reasons validation cannot see (a
+// congestion module that is not loaded or not allowed, TCP_RTO_MAX_MS on a
+// kernel before 6.15). They are applied first and restored if anything after
+// them fails, so a refusal leaves the socket as it was.
+const FALLIBLE = new Set(['rtoMax', 'congestion']);
+const EOPNOTSUPP = 95;
+
+function apply(fd: number, op: Op): number {
+  return op.bytes ? native.setsockopt(fd, op.level, op.name, op.bytes) : native.setsockoptInt(fd, op.level, op.name, op.int!);
+}
+
+/** The op that would put back the option's current value. */
+function snapshot(fd: number, op: Op): Op {
+  const buf = Buffer.alloc(op.bytes ? 16 : 4);
+  const len = check(native.getsockopt(fd, op.level, op.name, buf), 'getsockopt', op.label);
+  if (op.bytes) {
+    const nul = buf.indexOf(0);
+    return { ...op, bytes: buf.subarray(0, nul >= 0 && nul < len ? nul : len) };
+  }
+  return { ...op, int: buf.readInt32LE(0) };
+}
+
 /**
- * Sets typed options on a socket (or fd). All values are validated before
- * any is applied; a kernel refusal throws a system error naming the option.
+ * Sets typed options on a TCP socket (or fd). All values are validated before
+ * any is applied; a kernel refusal throws a system error naming the option
+ * (e.g. `setsockopt ENOENT (congestion)`) and leaves the other options
+ * unchanged. A socket that is not TCP gives `setsockopt EOPNOTSUPP`.
  */
 export function setOptions(target: Target, options: SocketOptions): void {
   const ops = plan(options);
+  const ordered = [...ops.filter((op) => FALLIBLE.has(op.label)), ...ops.filter((op) => !FALLIBLE.has(op.label))];
   const fd = fdOf(target);
-  for (const op of ops) {
-    const r = op.bytes ? native.setsockopt(fd, op.level, op.name, op.bytes) : native.setsockoptInt(fd, op.level, op.name, op.int!);
-    check(r, 'setsockopt', op.label);
+  // SOL_SOCKET options would succeed on a UDP or Unix socket and the TCP ones
+  // fail after them: refuse a non-TCP socket before touching anything.
+  scratch.fill(0);
+  check(native.getsockopt(fd, C.SOL_SOCKET, C.SO_PROTOCOL, scratch.subarray(0, 4)), 'getsockopt', 'SO_PROTOCOL');
+  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-EOPNOTSUPP, 'setsockopt', 'not a TCP socket');
+  const undo: Op[] = [];
+  for (const op of ordered) {
+    const before = FALLIBLE.has(op.label) ? snapshot(fd, op) : undefined;
+    const r = apply(fd, op);
+    if (r < 0) {
+      for (const previous of undo.reverse()) apply(fd, previous);
+      throw systemError(r, 'setsockopt', op.label);
+    }
+    if (before) undo.push(before);
   }
 }
 
-const scratch = Buffer.alloc(16);
 const ENOPROTOOPT = 92;
 
 function readInt(fd: number, level: number, name: number): number | undefined {
