@@ -121,6 +121,13 @@ function plan(options: SocketOptions): Op[] {
 const FALLIBLE = new Set(['rtoMax', 'congestion']);
 const EOPNOTSUPP = 95;
 
+/** Throws `<syscall> ENOTSUP (not a TCP socket)` (errno 95, EOPNOTSUPP) unless fd is a TCP socket. */
+function requireTcp(fd: number, syscall: string): void {
+  scratch.fill(0);
+  check(native.getsockopt(fd, C.SOL_SOCKET, C.SO_PROTOCOL, scratch.subarray(0, 4)), 'getsockopt', 'SO_PROTOCOL');
+  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-EOPNOTSUPP, syscall, 'not a TCP socket');
+}
+
 function apply(fd: number, op: Op): number {
   return op.bytes ? native.setsockopt(fd, op.level, op.name, op.bytes) : native.setsockoptInt(fd, op.level, op.name, op.int!);
 }
@@ -140,7 +147,8 @@ function snapshot(fd: number, op: Op): Op {
  * Sets typed options on a TCP socket (or fd). All values are validated before
  * any is applied; a kernel refusal throws a system error naming the option
  * (e.g. `setsockopt ENOENT (congestion)`) and leaves the other options
- * unchanged. A socket that is not TCP gives `setsockopt EOPNOTSUPP`.
+ * unchanged. A socket that is not TCP gives `setsockopt ENOTSUP (not a TCP
+ * socket)` (errno 95: Linux's EOPNOTSUPP, which Node names ENOTSUP).
  */
 export function setOptions(target: Target, options: SocketOptions): void {
   const ops = plan(options);
@@ -148,9 +156,7 @@ export function setOptions(target: Target, options: SocketOptions): void {
   const fd = fdOf(target);
   // SOL_SOCKET options would succeed on a UDP or Unix socket and the TCP ones
   // fail after them: refuse a non-TCP socket before touching anything.
-  scratch.fill(0);
-  check(native.getsockopt(fd, C.SOL_SOCKET, C.SO_PROTOCOL, scratch.subarray(0, 4)), 'getsockopt', 'SO_PROTOCOL');
-  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-EOPNOTSUPP, 'setsockopt', 'not a TCP socket');
+  requireTcp(fd, 'setsockopt');
   const undo: Op[] = [];
   for (const op of ordered) {
     const before = FALLIBLE.has(op.label) ? snapshot(fd, op) : undefined;
@@ -175,10 +181,12 @@ function readInt(fd: number, level: number, name: number): number | undefined {
 
 /**
  * Reads every option of {@link SocketOptions} from the kernel. An option the
- * running kernel does not know (e.g. rtoMax before 6.15) is absent.
+ * running kernel does not know (e.g. rtoMax before 6.15) is absent. A socket
+ * that is not TCP gives `getsockopt ENOTSUP (not a TCP socket)`.
  */
 export function getOptions(target: Target): Required<Omit<SocketOptions, 'rtoMax'>> & Pick<SocketOptions, 'rtoMax'> {
   const fd = fdOf(target);
+  requireTcp(fd, 'getsockopt');
   const T = C.IPPROTO_TCP, S = C.SOL_SOCKET;
   const int = (level: number, name: number) => readInt(fd, level, name) ?? 0;
   scratch.fill(0);

@@ -64,8 +64,11 @@ export interface Queues {
 const queueScratch = new Int32Array(3);
 
 /**
- * Queue sizes of a TCP socket. Listening sockets give `ioctl EINVAL`; non-TCP
- * sockets `ioctl EOPNOTSUPP`; non-sockets `getsockopt ENOTSOCK`.
+ * Queue sizes of a TCP socket, in bytes. Listening sockets give `ioctl EINVAL`;
+ * non-TCP sockets (UDP, Unix) `ioctl ENOTSUP` (errno 95, Linux's EOPNOTSUPP,
+ * which Node names ENOTSUP); non-sockets `ioctl ENOTSOCK`; closed fds
+ * `ioctl EBADF`. The fd's type is checked before any ioctl, because SIOCINQ and
+ * SIOCOUTQ are FIONREAD and TIOCOUTQ and would answer for a pipe or tty.
  */
 export function queues(target: Target): Queues {
   const fd = fdOf(target);

@@ -268,8 +268,10 @@ export function readTcpInfoRaw(fd: number): { buf: Buffer; length: number } {
 
 /**
  * tcp_info of a socket, server or fd, decoded by the length the running
- * kernel returned. Throws a system error (e.g. `getsockopt EOPNOTSUPP` for a
- * UDP or Unix socket, `getsockopt ENOTSOCK` for a file).
+ * kernel returned. Throws a system error (e.g. `getsockopt ENOTSUP (TCP_INFO)`
+ * for a UDP or Unix socket — errno 95, Linux's EOPNOTSUPP, which Node names
+ * ENOTSUP —, `getsockopt ENOTSOCK (TCP_INFO)` for a file, `getsockopt EBADF
+ * (TCP_INFO)` for a closed fd).
  */
 export function tcpInfo(target: Target): TcpInfo {
   const fd = fdOf(target);

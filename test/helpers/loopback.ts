@@ -93,7 +93,7 @@ export function kernelAtLeast(major: number, minor: number): boolean {
 /** A listener in a child process that does not accept for `blockMs` (see fixtures/blocked-listener.js). */
 export interface BlockedListener {
   port: number;
-  /** Ends the child (closes its stdin, then kills it if it lingers). */
+  /** Ends the child (SIGTERM to this one child process). */
   stop(): Promise<void>;
 }
 
@@ -116,12 +116,10 @@ export async function blockedListener(backlog: number, blockMs: number): Promise
   return {
     port,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.kill('SIGTERM'); // no handler: ends it even while it blocks in Atomics.wait
       await exited;
-      clearTimeout(timer);
     },
   };
 }
