@@ -67,12 +67,12 @@ function validateNumber(name: string, v: unknown, min: number, max: number, inte
  * frequency known (CONFIG_HZ), from the timer wheel: a timer lands in the
  * level whose granularity is 8^level jiffies (level n starts at 63·8^(n-1)
  * jiffies) and fires at the next bucket boundary, so it is up to one bucket
- * (+1 jiffy) late, half a bucket on average. Unknown HZ: at most 8/63 of the
- * interval + 10 ms, typically a 1/16.
+ * (+1 jiffy) late, half a bucket on average. Unknown HZ: at most 1/8 of the
+ * interval (the rule of linux-tcp.md §9), typically 1/16.
  */
 export function timerLatenessMs(intervalMs: number, hz: number | undefined, kind: 'max' | 'typical'): number {
   if (!(intervalMs > 0)) return 0;
-  if (!hz) return kind === 'max' ? intervalMs * 8 / 63 + 10 : intervalMs / 16 + 2;
+  if (!hz) return kind === 'max' ? intervalMs / 8 : intervalMs / 16;
   const jiffy = 1000 / hz;
   const jiffies = Math.ceil(intervalMs / jiffy);
   let level = 0;
