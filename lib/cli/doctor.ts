@@ -26,6 +26,9 @@ slower paths take longer.
 Options:
   --json      one JSON object instead of the report (times in ms; null = never)
   -h, --help  this help
+
+Exit codes: 0 report printed (risky settings or not), 1 the sysctls could not
+be read, 2 bad arguments.
 `;
 
 /** A setting worth changing, with why. */
