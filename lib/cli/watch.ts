@@ -100,7 +100,7 @@ function giveUpText(s: WatchSample): string {
 
 function ifVanished(s: WatchSample): string {
   const f = (x: number | null) => (x === null ? 'never' : formatShortDuration(x * 1000));
-  return `if the peer vanished now: error after ${f(s.while_sending_seconds)} while sending, ${f(s.while_idle_seconds)} while idle`;
+  return `if the peer vanished now: error after ${f(s.while_sending_seconds)} while sending, ${s.while_idle_seconds === null ? 'never (no keepalive)' : f(s.while_idle_seconds)} while idle`;
 }
 
 function blockOf(s: WatchSample, title: string): string[] {
