@@ -1,0 +1,117 @@
+/**
+ * failFast against the real kernel: a peer in namespace B vanishes (nftables
+ * drops everything) while the client in namespace A writes, idles, is paused,
+ * or is still connecting. Each scenario gets its own pair of namespaces and
+ * they run concurrently.
+ */
+import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
+
+const PORT = 7000;
+const SLACK_MS = 1000; // the bound: error within timeout + 1 s
+
+interface Scenario { pair: NetPair; peer: Child; client: Child }
+
+const pairs: NetPair[] = [];
+
+async function start(mode: string, timeout: number, extra: Record<string, unknown> = {}, connectFirst = true): Promise<Scenario> {
+  const pair = NetPair.create();
+  pairs.push(pair);
+  const peer = pair.spawnNode(pair.b, fixture('failfast-peer.js'), [ADDR_B, String(PORT)]);
+  await peer.waitFor((m) => m.type === 'listening', 10_000);
+  if (!connectFirst) pair.vanish();
+  const client = pair.spawnNode(pair.a, fixture('failfast-client.js'),
+    [JSON.stringify({ host: ADDR_B, port: PORT, timeout, mode, ...extra })]);
+  if (connectFirst) await client.waitFor((m) => m.type === 'connected', 10_000);
+  return { pair, peer, client };
+}
+
+/** The peer's byte counts: read by its application, and accepted by its kernel (read or not). */
+async function peerStats(peer: Child): Promise<{ received: number; total: number }> {
+  const before = peer.messages.length;
+  peer.send({ cmd: 'stats' });
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const m = peer.messages.slice(before).find((x) => x.type === 'stats');
+    if (m) return m;
+    if (Date.now() > deadline) throw new Error('peer did not answer stats');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Vanishes B and returns the time (ms, Date.now) at which the drop rules were in force. */
+function vanish(s: Scenario): number {
+  s.pair.vanish();
+  const at = Date.now();
+  s.client.send({ cmd: 'vanished' });
+  return at;
+}
+
+describeNetns('failFast: the peer vanishes', () => {
+  afterAll(() => { for (const p of pairs) p.destroy(); });
+
+  test.concurrent('while the client writes: ETIMEDOUT within timeout + 1 s, reason retransmit, no over-claimed delivery', async () => {
+    const timeout = 2000;
+    const s = await start('write', timeout, { chunk: 1000, every: 20 });
+    await new Promise((r) => setTimeout(r, 500)); // traffic flowing, ACKs coming back
+    const at = vanish(s);
+    const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 2000);
+    const elapsed = Date.now() - at; if (process.env.TV_DEBUG) console.log(JSON.stringify({ ...err, elapsed }));
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(err.reason).toBe('retransmit');
+    expect(elapsed).toBeLessThanOrEqual(timeout + SLACK_MS);
+    // Nothing sent after the vanish can have arrived, so the peer's count is final.
+    const peerCounts = await peerStats(s.peer);
+    if (process.env.TV_DEBUG) console.log(JSON.stringify(peerCounts));
+    expect(err.unacknowledgedBytes).toBeGreaterThan(0);
+    expect(err.written - err.unacknowledgedBytes).toBeLessThanOrEqual(peerCounts.total);
+    // And it is not wildly pessimistic either: at most what was written after the vanish plus one window.
+    expect(err.written - err.unacknowledgedBytes).toBeGreaterThan(0);
+  });
+
+  test.concurrent('while the client is idle (reading): ETIMEDOUT within timeout + 1 s from the keepalive path', async () => {
+    const timeout = 3000;
+    const s = await start('idle', timeout);
+    const at = vanish(s);
+    const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 2000);
+    const elapsed = Date.now() - at; if (process.env.TV_DEBUG) console.log(JSON.stringify({ ...err, elapsed }));
+    expect(err.code).toBe('ETIMEDOUT');
+    // The kernel's keepalive timer kills it (TCP_USER_TIMEOUT with a probe
+    // outstanding); libuv reports ETIMEDOUT on read and failFast adds the reason.
+    expect(err.reason).toBe('keepalive');
+    expect(err.syscall).toBe('read');
+    expect(err.unacknowledgedBytes).toBe(0);
+    expect(elapsed).toBeLessThanOrEqual(timeout + SLACK_MS);
+  });
+
+  test.concurrent('while the client socket is paused: the watcher reports what Node does not', async () => {
+    const timeout = 2000;
+    const s = await start('paused', timeout);
+    const at = vanish(s);
+    const err = await s.client.waitFor((m) => m.type === 'error' && m.label === 'main', timeout + SLACK_MS + 2000);
+    const elapsed = Date.now() - at; if (process.env.TV_DEBUG) console.log(JSON.stringify({ ...err, elapsed }));
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(err.reason).toBe('keepalive');
+    expect(err.syscall).toBe('tcp-vitals');
+    expect(err.message).toMatch(/kernel closed the connection/);
+    expect(elapsed).toBeLessThanOrEqual(timeout + SLACK_MS);
+    // The control socket has the same kernel options but no watcher: the
+    // kernel closed it too, and Node said nothing.
+    await new Promise((r) => setTimeout(r, 500));
+    s.client.send({ cmd: 'control-state' });
+    const control = await s.client.waitFor((m) => m.type === 'control-state', 5000);
+    expect(control).toEqual({ type: 'control-state', state: 'CLOSE', destroyed: false });
+    expect(s.client.messages.some((m) => m.type === 'error' && m.label === 'control')).toBe(false);
+  });
+
+  test.concurrent('while connecting: failFast applied during connect gives ETIMEDOUT within timeout + 1 s', async () => {
+    const timeout = 2000;
+    const started = Date.now();
+    const s = await start('connect', timeout, {}, false);
+    const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 5000);
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(err.reason).toBe('retransmit');
+    expect(err.elapsedMs).toBeLessThanOrEqual(timeout + SLACK_MS); // measured in the child from net.connect()
+    expect(Date.now() - started).toBeLessThan(timeout + SLACK_MS + 3000); // includes process start-up
+    expect(s.client.messages.some((m) => m.type === 'connected')).toBe(false);
+  });
+});
