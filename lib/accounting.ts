@@ -2,8 +2,11 @@
  * Byte accounting shared by failFast, watch and the delivery API: how much of
  * what the application wrote has the peer acknowledged?
  *
- * acknowledged = tcpi_bytes_acked - 1 (the SYN's sequence number), clamped to
- * what was written (a FIN's ACK also counts one). written = Node's
+ * acknowledged = tcpi_bytes_acked - 1 on the connecting side (its SYN's
+ * sequence number is counted; measured on 6.18: a client that wrote 200000
+ * bytes reads 200001), - 0 on an accepted socket (the SYN-ACK is not counted:
+ * a server socket that wrote 50000 reads 50000), clamped to what was written
+ * (a FIN's ACK also counts one). written = Node's
  * `socket.bytesWritten`, which includes bytes still in Node's userland buffer.
  * For TLS sockets Node counts plaintext while the kernel counts ciphertext:
  * see README ("TLS").
@@ -16,14 +19,29 @@ export function bytesWrittenBy(socket: Socket): number {
 }
 
 /**
- * Bytes of `written` the peer acknowledged, from tcpi_bytes_acked. The SYN
- * (and later the FIN) occupy one sequence number each, hence the -1 and the clamp.
+ * Sequence numbers tcpi_bytes_acked counts besides data at the start of the
+ * connection: 1 (the SYN) for a socket that connected, 0 for one a server
+ * accepted (Node sets `socket.server` on those).
  */
-export function acknowledgedFrom(bytesAcked: number, written: number): number {
-  return Math.min(written, Math.max(0, bytesAcked - 1));
+export function synOffset(socket: Socket): 0 | 1 {
+  return (socket as Socket & { server?: unknown }).server ? 0 : 1;
+}
+
+/**
+ * Bytes of `written` the peer acknowledged, from tcpi_bytes_acked. `syn` is
+ * {@link synOffset} (default 1, a connecting socket); a FIN's ACK adds one
+ * more, hence the clamp.
+ */
+export function acknowledgedFrom(bytesAcked: number, written: number, syn: 0 | 1 = 1): number {
+  return Math.min(written, Math.max(0, bytesAcked - syn));
+}
+
+/** Bytes of what the application wrote to `socket` that the peer acknowledged. */
+export function acknowledgedBy(socket: Socket, bytesAcked: number): number {
+  return acknowledgedFrom(bytesAcked, bytesWrittenBy(socket), synOffset(socket));
 }
 
 /** Bytes the application wrote that the peer has not acknowledged. */
-export function unacknowledgedFrom(bytesAcked: number, written: number): number {
-  return written - acknowledgedFrom(bytesAcked, written);
+export function unacknowledgedFrom(bytesAcked: number, written: number, syn: 0 | 1 = 1): number {
+  return written - acknowledgedFrom(bytesAcked, written, syn);
 }
