@@ -254,19 +254,21 @@ describeNetns('tcp-vitals in network namespaces', () => {
   });
 
   test('watch --timeout: exits 1 with "connection dead: ETIMEDOUT (retransmit)" once the peer vanishes', async () => {
-    let vanished = false;
+    let vanishedAt = 0;
     const run = runCli(['watch', `${ADDR_B}:7000`, '--json', '--interval', '200', '--timeout', '2s', '--send', '100'], {
       ns: pair.a, timeoutMs: 20_000,
       onStdout: (_chunk, all) => {
-        if (!vanished && jsonLines(all.slice(0, all.lastIndexOf('\n') + 1)).length >= 2) {
-          vanished = true;
+        if (!vanishedAt && jsonLines(all.slice(0, all.lastIndexOf('\n') + 1)).length >= 2) {
           pair.vanish();
+          vanishedAt = Date.now();
         }
       },
     });
     const r = await run;
+    const exitedAfter = Date.now() - vanishedAt;
     pair.heal();
-    expect(vanished).toBe(true);
+    expect(vanishedAt).toBeGreaterThan(0);
+    expect(exitedAfter).toBeLessThanOrEqual(2000 + 1000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^connection dead: ETIMEDOUT \(retransmit\), \d+ bytes unacknowledged\n$/);
     const lines = jsonLines(r.stdout);
