@@ -131,3 +131,80 @@ describeNetns('deadline model against the kernel (retransmission path, no user t
     }, 60_000);
   }
 });
+
+interface PathCase {
+  name: string;
+  mode: 'send' | 'idle' | 'connect' | 'zero-window';
+  options: Record<string, number | boolean>;
+  /** Which model output the kernel is compared with. */
+  path: 'whileSending' | 'whileIdle' | 'whileConnecting' | 'whileZeroWindow';
+}
+
+const KA = { keepAlive: true, keepAliveIdle: 2000, keepAliveInterval: 1000 };
+const PATH_CASES: PathCase[] = [
+  { name: 'sending, TCP_USER_TIMEOUT 2000', mode: 'send', options: { userTimeout: 2000 }, path: 'whileSending' },
+  { name: 'idle, keepalive 2 s / 1 s / 3', mode: 'idle', options: { ...KA, keepAliveCount: 3 }, path: 'whileIdle' },
+  { name: 'idle, keepalive 2 s / 1 s / 9 + TCP_USER_TIMEOUT 2500', mode: 'idle', options: { ...KA, keepAliveCount: 9, userTimeout: 2500 }, path: 'whileIdle' },
+  // The trap: a user timeout longer than the keepalive budget (2 + 2·1 = 4 s) makes the kernel ignore KEEPCNT.
+  { name: 'idle, keepalive 2 s / 1 s / 2 + TCP_USER_TIMEOUT 5000', mode: 'idle', options: { ...KA, keepAliveCount: 2, userTimeout: 5000 }, path: 'whileIdle' },
+  { name: 'connect, TCP_SYNCNT 1', mode: 'connect', options: { synCount: 1 }, path: 'whileConnecting' },
+  { name: 'connect, TCP_SYNCNT 2', mode: 'connect', options: { synCount: 2 }, path: 'whileConnecting' },
+  { name: 'connect, TCP_USER_TIMEOUT 2500', mode: 'connect', options: { userTimeout: 2500 }, path: 'whileConnecting' },
+  { name: 'zero window (peer alive, not reading), TCP_USER_TIMEOUT 3000', mode: 'zero-window', options: { userTimeout: 3000 }, path: 'whileZeroWindow' },
+];
+
+interface PathOutcome { c: PathCase; code: string; ms: number; w: { ms: number; earliestMs: number; latestMs: number; ambiguous: boolean } }
+
+async function runPathCase(c: PathCase, pairs: NetPair[]): Promise<PathOutcome> {
+  const pair = NetPair.create();
+  pairs.push(pair);
+  const peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, '7000']);
+  await peer.waitFor((m) => m.type === 'listening', 10_000);
+  if (c.mode === 'connect') pair.vanish();
+  const client = pair.spawnNode(pair.a, fixture('deadline-paths.js'), [ADDR_B, '7000', JSON.stringify({ mode: c.mode, options: c.options })]);
+  await client.waitFor((m) => m.type === 'ready', 10_000);
+  if (c.mode === 'zero-window') {
+    await peer.waitFor((m) => m.type === 'accepted', 10_000);
+    peer.send({ cmd: 'pause' });
+  } else if (c.mode !== 'connect') {
+    pair.vanish();
+  }
+  client.send({ cmd: 'start' });
+  const dead = await client.waitFor((m) => m.type === 'dead', 30_000);
+  return { c, code: dead.code, ms: dead.ms, w: dead.deadlines.windows[c.path] };
+}
+
+describeNetns('deadline model against the kernel (user timeout, keepalive, connect, zero window)', () => {
+  const pairs: NetPair[] = [];
+  const runs = new Map<string, Promise<PathOutcome>>();
+  const outcomes: PathOutcome[] = [];
+
+  beforeAll(() => {
+    for (const c of PATH_CASES) {
+      const p = runPathCase(c, pairs);
+      p.catch(() => { /* reported by the case's test */ });
+      runs.set(c.name, p);
+    }
+  });
+
+  afterAll(() => {
+    for (const p of pairs) p.destroy();
+    if (outcomes.length) {
+      // eslint-disable-next-line no-console
+      console.log(['| case | predicted s | window s | kernel s | error |', '|---|---:|---|---:|---:|',
+        ...outcomes.map((o) => `| ${o.c.name} | ${f(o.w.ms)} | [${f(o.w.earliestMs)}, ${f(o.w.latestMs)}] | ${f(o.ms)} | `
+          + `${(((o.ms - o.w.ms) / o.w.ms) * 100).toFixed(1)} % |`)].join('\n'));
+    }
+  });
+
+  for (const c of PATH_CASES) {
+    test(`${c.name}: the kernel gives up where the model says`, async () => {
+      const o = await runs.get(c.name)!;
+      outcomes.push(o);
+      expect(['CLOSE', 'ETIMEDOUT']).toContain(o.code);
+      expect(o.ms).toBeGreaterThanOrEqual(o.w.earliestMs - 10);
+      expect(o.ms).toBeLessThanOrEqual(o.w.latestMs + 50);
+      if (!o.w.ambiguous) expect(Math.abs(o.ms - o.w.ms)).toBeLessThanOrEqual(0.1 * o.w.ms);
+    }, 60_000);
+  }
+});
