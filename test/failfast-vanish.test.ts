@@ -55,16 +55,15 @@ describeNetns('failFast: the peer vanishes', () => {
     await new Promise((r) => setTimeout(r, 500)); // traffic flowing, ACKs coming back
     const at = vanish(s);
     const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 2000);
-    const elapsed = Date.now() - at; if (process.env.TV_DEBUG) console.log(JSON.stringify({ ...err, elapsed }));
+    const elapsed = Date.now() - at;
     expect(err.code).toBe('ETIMEDOUT');
     expect(err.reason).toBe('retransmit');
     expect(elapsed).toBeLessThanOrEqual(timeout + SLACK_MS);
     // Nothing sent after the vanish can have arrived, so the peer's count is final.
     const peerCounts = await peerStats(s.peer);
-    if (process.env.TV_DEBUG) console.log(JSON.stringify(peerCounts));
     expect(err.unacknowledgedBytes).toBeGreaterThan(0);
     expect(err.written - err.unacknowledgedBytes).toBeLessThanOrEqual(peerCounts.total);
-    // And it is not wildly pessimistic either: at most what was written after the vanish plus one window.
+    // What was acknowledged before the vanish is counted as delivered.
     expect(err.written - err.unacknowledgedBytes).toBeGreaterThan(0);
   });
 
@@ -73,7 +72,7 @@ describeNetns('failFast: the peer vanishes', () => {
     const s = await start('idle', timeout);
     const at = vanish(s);
     const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 2000);
-    const elapsed = Date.now() - at; if (process.env.TV_DEBUG) console.log(JSON.stringify({ ...err, elapsed }));
+    const elapsed = Date.now() - at;
     expect(err.code).toBe('ETIMEDOUT');
     // The kernel's keepalive timer kills it (TCP_USER_TIMEOUT with a probe
     // outstanding); libuv reports ETIMEDOUT on read and failFast adds the reason.
@@ -88,7 +87,7 @@ describeNetns('failFast: the peer vanishes', () => {
     const s = await start('paused', timeout);
     const at = vanish(s);
     const err = await s.client.waitFor((m) => m.type === 'error' && m.label === 'main', timeout + SLACK_MS + 2000);
-    const elapsed = Date.now() - at; if (process.env.TV_DEBUG) console.log(JSON.stringify({ ...err, elapsed }));
+    const elapsed = Date.now() - at;
     expect(err.code).toBe('ETIMEDOUT');
     expect(err.reason).toBe('keepalive');
     expect(err.syscall).toBe('tcp-vitals');
