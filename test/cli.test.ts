@@ -293,9 +293,14 @@ describeNetns('tcp-vitals in network namespaces', () => {
         },
       });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^connection dead: ETIMEDOUT/);
+      // the kernel's error has no reason; watch takes it from the last sample
+      expect(r.stderr).toMatch(/^connection dead: ETIMEDOUT \(retransmit\)\n$/);
       const lines = jsonLines(r.stdout);
-      expect(lines.pop()).toMatchObject({ event: 'dead', code: 'ETIMEDOUT' });
+      expect(lines.pop()).toMatchObject({ event: 'dead', code: 'ETIMEDOUT', reason: 'retransmit' });
+      const events = lines.filter((l) => l.event === 'tcp-vitals:retransmit');
+      expect(events.length).toBeGreaterThan(0);
+      expect(events[0].give_up_in_seconds).toBeGreaterThan(0);
+      expect(lines.some((l) => l.event === 'tcp-vitals:stall')).toBe(true);
       const retransmitting = lines.filter((s) => s.tcp_consecutive_timeouts > 0);
       expect(retransmitting.length).toBeGreaterThan(0);
       for (const s of retransmitting) {

@@ -9,6 +9,7 @@ import { getOptions } from '../options';
 import { snapshot, TcpSnapshot } from '../snapshot';
 import { kernelSettings } from '../sysctl';
 import { TCP_STATES, tcpInfo } from '../tcpinfo';
+import { RecoveredEvent, RetransmitEvent, StallEvent, watch, WATCH_EVENTS } from '../watch';
 import { durationOption, EXIT_FAILURE, integerOption, parse, UsageError } from './args';
 import { formatBytes, formatShortDuration } from './format';
 import { Screen } from './screen';
@@ -174,6 +175,45 @@ function open(target: { host: string; port: number } | undefined, listenPort: nu
   });
 }
 
+/** What the last sample points to when the kernel killed the connection without saying why. */
+export function reasonFromSample(s: WatchSample | undefined): string | undefined {
+  if (!s) return undefined;
+  if (s.tcp_consecutive_timeouts > 0 || s.tcp_unacknowledged_bytes > 0) return 'retransmit';
+  if (s.tcp_unsent_bytes > 0 && s.tcp_send_window_bytes === 0) return 'zero-window';
+  if (s.tcp_probes > 0) return 'keepalive';
+  return undefined;
+}
+
+/** One event line of `watch --json` (or a log line on a terminal). */
+export function eventRecord(event: string, payload: RetransmitEvent | StallEvent | RecoveredEvent): Record<string, unknown> {
+  const base = { event, time: new Date().toISOString() };
+  if (event === WATCH_EVENTS.retransmit) {
+    const p = payload as RetransmitEvent;
+    return { ...base, retransmits: p.retransmits, backoff: p.backoff, rto_seconds: p.rtoMs / 1000,
+      give_up_in_seconds: p.giveUp ? seconds(p.giveUp.ms) : null, unacknowledged_bytes: p.unacknowledgedBytes };
+  }
+  if (event === WATCH_EVENTS.stall) {
+    const p = payload as StallEvent;
+    return { ...base, since_ack_seconds: p.sinceAckMs / 1000, give_up_in_seconds: p.giveUp ? seconds(p.giveUp.ms) : null,
+      unacknowledged_bytes: p.unacknowledgedBytes };
+  }
+  const p = payload as RecoveredEvent;
+  return { ...base, duration_seconds: p.durationMs / 1000, max_retransmits: p.maxRetransmits };
+}
+
+function eventText(r: Record<string, unknown>): string {
+  const t = String(r.time).slice(11, 23);
+  const giveUp = r.give_up_in_seconds === null || r.give_up_in_seconds === undefined
+    ? '' : `, kernel gives up in ~${formatShortDuration(Number(r.give_up_in_seconds) * 1000)}`;
+  if (r.event === WATCH_EVENTS.retransmit) {
+    return `${t} retransmitting: ${r.retransmits} timeout(s), rto ${formatShortDuration(Number(r.rto_seconds) * 1000)}${giveUp}`;
+  }
+  if (r.event === WATCH_EVENTS.stall) {
+    return `${t} stalled: no acknowledgement for ${formatShortDuration(Number(r.since_ack_seconds) * 1000)}, ${r.unacknowledged_bytes} bytes waiting${giveUp}`;
+  }
+  return `${t} recovered after ${formatShortDuration(Number(r.duration_seconds) * 1000)} (up to ${r.max_retransmits} timeouts)`;
+}
+
 interface WatchOptions {
   interval: number;
   count: number | undefined;
@@ -190,6 +230,15 @@ function watchSocket(socket: net.Socket, o: WatchOptions): Promise<number> {
   const startedAt = performance.now();
   const payload = o.sendBytes ? Buffer.alloc(o.sendBytes, 'x') : undefined;
   let samples = 0;
+  let last: WatchSample | undefined;
+  // Retransmission episodes, stalls and recoveries as they happen, between samples.
+  const watcher = watch(socket, { interval: Math.min(o.interval, 250) });
+  const onEvent = (event: string) => (p: RetransmitEvent | StallEvent | RecoveredEvent): void => {
+    const record = eventRecord(event, p);
+    if (o.json) process.stdout.write(`${JSON.stringify(record)}\n`);
+    else screen.log(eventText(record));
+  };
+  for (const event of [WATCH_EVENTS.retransmit, WATCH_EVENTS.stall, WATCH_EVENTS.recovered]) socket.on(event, onEvent(event));
 
   return new Promise<number>((resolve) => {
     let finished = false;
@@ -197,6 +246,7 @@ function watchSocket(socket: net.Socket, o: WatchOptions): Promise<number> {
       if (finished) return;
       finished = true;
       clearInterval(timer);
+      watcher.stop();
       process.removeListener('SIGINT', onSigint);
       screen.release();
       if (message) process.stderr.write(`${message}\n`);
@@ -215,6 +265,7 @@ function watchSocket(socket: net.Socket, o: WatchOptions): Promise<number> {
         return; // the socket is going away; 'error'/'close' tells why
       }
       samples++;
+      last = s;
       if (o.json) process.stdout.write(`${JSON.stringify(s)}\n`);
       else if (screen.isTTY) screen.draw(blockOf(s, title));
       else process.stdout.write(`${lineOf(s)}\n`);
@@ -230,6 +281,8 @@ function watchSocket(socket: net.Socket, o: WatchOptions): Promise<number> {
 
     socket.on('data', () => { /* read and discard */ });
     socket.on('error', (err: NodeJS.ErrnoException & { reason?: string; unacknowledgedBytes?: number }) => {
+      // Without failFast the kernel's ETIMEDOUT carries no reason: take it from the last sample.
+      if (!err.reason && err.code === 'ETIMEDOUT') err.reason = reasonFromSample(last);
       const reason = err.reason ? ` (${err.reason})` : '';
       const lost = err.unacknowledgedBytes !== undefined ? `, ${err.unacknowledgedBytes} bytes unacknowledged` : '';
       if (o.json) {
