@@ -1,0 +1,124 @@
+'use strict';
+// Cost of watching N connections at 4 Hz, in one process:
+//  1. CPU (process.cpuUsage) and event-loop delay (monitorEventLoopDelay,
+//     Node's default 10 ms resolution) over a window with nothing watched,
+//  2. the same window with every connection watched at 250 ms,
+//  3. heap flatness: scheduler.runOnce(true) until >= 1e6 socket reads, with
+//     global.gc() and heapUsed at checkpoints (needs --expose-gc).
+// Uses watch() from dist/watch.js when it exists ("watch" mode), otherwise the
+// shared scheduler directly with cookies and a subscriber that reads the
+// fields watch() needs ("scheduler" mode). Prints one JSON line.
+//   node --expose-gc bench/watch.js N WINDOW_S [--mode=watch|scheduler]
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { scheduler } = require('../dist/scheduler');
+const { fdOf } = require('../dist/fd');
+const { socketCookie } = require('../dist/sockopt');
+const { TCP_INFO_OFFSETS } = require('../dist/tcpinfo');
+const { openConnections } = require('./lib/connections');
+
+const n = Number(process.argv[2] ?? 5000);
+const windowMs = Number(process.argv[3] ?? 10) * 1000;
+const modeArg = process.argv.find((a) => a.startsWith('--mode='));
+const watchPath = join(__dirname, '..', 'dist', 'watch.js');
+const mode = modeArg ? modeArg.slice(7) : existsSync(watchPath) ? 'watch' : 'scheduler';
+const INTERVAL_MS = 250;
+if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU (µs) and loop delay over `ms` of wall time, with the loop otherwise idle. */
+async function measureWindow(ms) {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  global.gc();
+  const ticks0 = scheduler.ticks;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  h.enable();
+  await sleep(ms);
+  h.disable();
+  const c = process.cpuUsage(c0);
+  const wall = performance.now() - t0;
+  return {
+    wallMs: wall,
+    cpuUs: c.user + c.system,
+    userUs: c.user,
+    systemUs: c.system,
+    ticks: scheduler.ticks - ticks0,
+    delayP50Ms: h.percentile(50) / 1e6,
+    delayP99Ms: h.percentile(99) / 1e6,
+    delayMaxMs: h.max / 1e6,
+    delaySamples: h.count,
+  };
+}
+
+let reads = 0;
+const R = TCP_INFO_OFFSETS;
+/** What a watcher does per sample in the steady state: a few field reads, no allocation. */
+function subscriberFor() {
+  const last = { retransmits: 0, backoff: 0, lastAckRecv: 0, rto: 0, state: 0, q: 0 };
+  return {
+    onSample(s) {
+      reads++;
+      if (s.errno !== 0) return;
+      last.state = s.state;
+      last.retransmits = s.u8(R.retransmits);
+      last.backoff = s.u8(R.backoff);
+      last.rto = s.u32(R.rto);
+      last.lastAckRecv = s.u32(R.lastAckRecv);
+      last.q = s.sendQueue - s.unsent;
+    },
+  };
+}
+
+async function main() {
+  const conns = await openConnections(n);
+  await sleep(500);
+  const idle = await measureWindow(windowMs);
+
+  const stops = [];
+  if (mode === 'watch') {
+    const { watch } = require(watchPath);
+    for (const s of conns.clients) {
+      const w = watch(s, { interval: INTERVAL_MS });
+      s.on('tcp-vitals:sample', () => { reads++; });
+      stops.push(() => (typeof w?.stop === 'function' ? w.stop() : typeof w?.close === 'function' ? w.close() : undefined));
+    }
+  } else {
+    for (const s of conns.clients) {
+      const reg = scheduler.add(fdOf(s), socketCookie(s), INTERVAL_MS, subscriberFor());
+      stops.push(() => reg.remove());
+    }
+  }
+  await sleep(1000); // let the first ticks and JIT settle
+  const readsBefore = reads;
+  const watched = await measureWindow(windowMs);
+  const windowReads = mode === 'scheduler' ? reads - readsBefore : watched.ticks > 0 ? null : 0;
+
+  // Heap flatness over >= 1e6 socket reads (forced ticks read every entry).
+  const ticksFor1M = Math.ceil(1e6 / n);
+  const checkpoints = [];
+  const every = Math.max(1, Math.floor(ticksFor1M / 10));
+  for (let t = 0; t < 20; t++) scheduler.runOnce(true); // warm-up
+  global.gc(); global.gc();
+  const heapStart = process.memoryUsage().heapUsed;
+  let done = 0;
+  for (let t = 1; t <= ticksFor1M; t++) {
+    scheduler.runOnce(true);
+    done += n;
+    if (t % every === 0 || t === ticksFor1M) {
+      global.gc(); global.gc();
+      checkpoints.push({ reads: done, heapUsed: process.memoryUsage().heapUsed });
+    }
+  }
+  const heapEnd = checkpoints[checkpoints.length - 1].heapUsed;
+  for (const stop of stops) stop();
+  await conns.close();
+  process.stdout.write(JSON.stringify({
+    mode, n, intervalMs: INTERVAL_MS, windowMs, idle, watched, windowReads,
+    heap: { start: heapStart, end: heapEnd, growth: heapEnd - heapStart, max: Math.max(...checkpoints.map((c) => c.heapUsed)), reads: done, checkpoints },
+  }) + '\n');
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
