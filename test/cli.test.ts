@@ -100,6 +100,7 @@ describe('arguments', () => {
     [['watch', '--listen', 'x']],
     [['watch', '127.0.0.1:80', '127.0.0.1:81']],
     [['demo', '--duration', '1s']],
+    [['demo', '--timeout', '1500']],
     [['demo', '--bogus']],
   ])('%j: one line on stderr, exit 2', async (args) => {
     const r = await runCli(args);

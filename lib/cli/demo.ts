@@ -19,7 +19,7 @@ cable or a deleted pod). Watch plain Node keep "succeeding" while failFast
 reports the dead peer. The namespaces are deleted on exit and on Ctrl-C.
 
 Options:
-  --timeout DURATION   failFast's timeout (default 5s; 1s..30s)
+  --timeout DURATION   failFast's timeout (default 5s; whole seconds, 2s..30s)
   --vanish-after DURATION  healthy traffic before the peer vanishes (default 2s)
   --duration DURATION  total run time (default 15s; 5s..120s)
   -h, --help           this help
@@ -54,7 +54,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const timeout = durationOption('timeout', values.timeout, 1000, 30_000) ?? 5000;
+  const timeout = durationOption('timeout', values.timeout, 2000, 30_000) ?? 5000;
+  if (timeout % 1000 !== 0) throw new UsageError(`--timeout must be whole seconds (failFast's rule), got '${values.timeout}'`);
   const vanishAfter = durationOption('vanish-after', values['vanish-after'], 500, 30_000) ?? 2000;
   const duration = durationOption('duration', values.duration, 5000, 120_000) ?? 15_000;
   if (vanishAfter >= duration) throw new UsageError('--vanish-after must be shorter than --duration');

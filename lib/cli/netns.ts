@@ -60,11 +60,6 @@ export class DemoNetwork {
     return child;
   }
 
-  /** Reads a sysctl inside `ns` (e.g. 'net/ipv4/tcp_retries2'). */
-  sysctl(ns: string, key: string): string {
-    return run('ip', ['netns', 'exec', ns, 'cat', `/proc/sys/${key}`]).trim();
-  }
-
   /** The host behind `ns` vanishes: every packet in and out is dropped (no RST, no ICMP). */
   vanish(ns: string): void {
     run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], [
