@@ -23,10 +23,11 @@ function protect(socket: net.Socket, options: FailFastOptions): void {
  * `failFast(socket, options)` to every socket it creates, from the moment the
  * socket starts connecting (a server that never answers the SYN fails within
  * the timeout too). Sockets kept alive in the agent's pool keep the failFast
- * keepalive schedule (Node's agent would otherwise reset it with
- * setKeepAlive(true, keepAliveMsecs) each time a socket goes back to the
- * pool), so a pooled socket whose server vanished is closed and dropped from
- * the pool within the timeout, before a request picks it.
+ * keepalive schedule, so a pooled socket whose server vanished is closed and
+ * dropped from the pool within the timeout, before a request picks it. (The
+ * agent calls setKeepAlive(true, keepAliveMsecs) each time a socket goes back
+ * to the pool; Node 20 skips that call when the delay is unchanged, and the
+ * wrapper re-applies failFast's options after it in case it does not.)
  *
  * The options are validated now (same rules as failFast: `timeout` in whole
  * seconds, 2000..3600000 ms). Returns the same agent. A second call on the

@@ -4,11 +4,88 @@
  * timeout; the same clients without tcp-vitals are still waiting at the bound.
  * All five clients run at once against one server.
  */
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { Agent as UndiciAgent, buildConnector, request as undiciRequest } from 'undici';
+import { failFastAgent, FailFastAgent, failFastConnector } from '../lib/agent';
+import { failFastOptions } from '../lib/failfast';
+import { getOptions } from '../lib/options';
 import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
 
 const TIMEOUT_MS = 3000;
 const PLAIN_BOUND_MS = 15_000;
 const PORT = '8080';
+
+describe('failFast for HTTP clients on loopback', () => {
+  let server: http.Server;
+  let port = 0;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => res.end('ok'));
+    server.keepAliveTimeout = 30_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  /** One GET through `agent`; resolves with its socket once the socket is back in the pool. */
+  const getOnce = (agent: http.Agent) => new Promise<net.Socket>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => setImmediate(() => resolve(socket as net.Socket)));
+    });
+    let socket: net.Socket | undefined;
+    req.on('socket', (s) => { socket = s; });
+    req.on('error', reject);
+  });
+  const expected = failFastOptions(10_000);
+  const kernelView = (s: net.Socket) => {
+    const o = getOptions(s);
+    return { keepAlive: o.keepAlive, keepAliveIdle: o.keepAliveIdle, keepAliveInterval: o.keepAliveInterval,
+      keepAliveCount: o.keepAliveCount, userTimeout: o.userTimeout };
+  };
+
+  test('FailFastAgent: every socket gets failFast, and keeps its options while pooled', async () => {
+    // keepAliveMsecs 1000: Node's agent calls setKeepAlive(true, 1000) when a socket goes back to the pool
+    const agent = new FailFastAgent({ keepAlive: true, keepAliveMsecs: 1000, failFast: { timeout: 10_000 } });
+    const socket = await getOnce(agent);
+    expect(Object.values(agent.freeSockets).flat()).toContain(socket);
+    expect(kernelView(socket)).toEqual(expected);
+    agent.destroy();
+  });
+
+  test('failFastAgent patches an existing agent once and returns it', async () => {
+    const agent = new http.Agent({ keepAlive: true });
+    expect(failFastAgent(agent, { timeout: 10_000 })).toBe(agent);
+    expect(failFastAgent(agent, { timeout: 20_000 })).toBe(agent); // first options stay
+    const socket = await getOnce(agent);
+    expect(kernelView(socket)).toEqual(expected);
+    agent.destroy();
+  });
+
+  test('failFastConnector: undici sockets get failFast', async () => {
+    const sockets: net.Socket[] = [];
+    const base = buildConnector({});
+    const spy: typeof base = (opts, cb) => base(opts, (err, s) => { if (s) sockets.push(s as net.Socket); cb(err as null, s as never); });
+    const dispatcher = new UndiciAgent({ connect: failFastConnector(spy as never, { timeout: 10_000 }) as never });
+    const res = await undiciRequest(`http://127.0.0.1:${port}/`, { dispatcher });
+    expect(await res.body.text()).toBe('ok');
+    expect(sockets).toHaveLength(1);
+    expect(kernelView(sockets[0])).toEqual(expected);
+    await dispatcher.close();
+  });
+
+  test('bad arguments are Node-shaped errors', () => {
+    expect(() => failFastAgent({} as never, { timeout: 10_000 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => failFastAgent(new http.Agent(), null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => failFastAgent(new http.Agent(), { timeout: 1500 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new FailFastAgent({ failFast: { timeout: '10s' as never } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => failFastConnector('connect' as never, { timeout: 10_000 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => failFastConnector(buildConnector({}) as never, { timeout: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+});
 
 describeNetns('http.Agent and undici against a server that vanishes mid-request', () => {
   let pair: NetPair;
