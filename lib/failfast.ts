@@ -150,14 +150,21 @@ function pathOf(sendQueue: number, unsent: number, retransmits: number, probes: 
 const active = new WeakMap<net.Socket, FailFastHandle>();
 
 /**
- * Detects a vanished peer on `socket` within `options.timeout` ms (plus at
- * most one poll interval and the kernel's timer slack) whether it is sending,
- * idle, paused (not reading), stuck behind a closed window, or still
- * connecting, and destroys the socket with a {@link PeerGoneError}:
- * `code` 'ETIMEDOUT', `reason` ('retransmit' | 'keepalive' | 'zero-window' |
- * 'unsent' | 'kernel'), `unacknowledgedBytes` (written by the application,
- * Node's buffer included, and not acknowledged by the peer) and, in retain
- * mode, `unacknowledged` (the bytes themselves).
+ * Detects a vanished peer on `socket` within about `options.timeout` ms,
+ * whether it is sending, idle, paused (not reading), stuck behind a closed
+ * window, or still connecting, and destroys the socket with a
+ * {@link PeerGoneError}: `code` 'ETIMEDOUT', `reason` ('retransmit' |
+ * 'keepalive' | 'zero-window' | 'unsent' | 'kernel'), `unacknowledgedBytes`
+ * (written by the application, Node's buffer included, and not acknowledged
+ * by the peer) and, in retain mode, `unacknowledged` (the bytes themselves).
+ *
+ * When, measured from the peer going silent: idle, at most `timeout` (exactly
+ * `timeout` after the last packet from the peer); sending, `timeout` plus the
+ * wait for the first retransmission beyond 200 ms (RTO and tail-loss probe;
+ * +0.2 to +0.4 s on a LAN); connecting, about `timeout` - 200 ms; zero
+ * window, about `timeout` after it closed. A socket Node is not reading is
+ * reported by the watcher up to one `pollInterval` later. Kernel timer slack
+ * (≤ 1/8 of a timer, ≤ 32 ms for 1 s timers) comes on top.
  *
  * Sets the options of {@link failFastOptions} now if the socket has a file
  * descriptor (connected, or connect() already issued) and again on 'connect'

@@ -104,13 +104,12 @@ describeNetns('failFast: the peer vanishes', () => {
 
   test.concurrent('while connecting: failFast applied during connect gives ETIMEDOUT within timeout + 1 s', async () => {
     const timeout = 2000;
-    const started = Date.now();
     const s = await start('connect', timeout, {}, false);
     const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 5000);
     expect(err.code).toBe('ETIMEDOUT');
     expect(err.reason).toBe('retransmit');
+    expect(err.syscall).toBe('connect'); // Node's own error, augmented
     expect(err.elapsedMs).toBeLessThanOrEqual(timeout + SLACK_MS); // measured in the child from net.connect()
-    expect(Date.now() - started).toBeLessThan(timeout + SLACK_MS + 3000); // includes process start-up
     expect(s.client.messages.some((m) => m.type === 'connected')).toBe(false);
   });
 });
