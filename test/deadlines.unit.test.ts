@@ -238,7 +238,9 @@ describe('explanations', () => {
     expect(s[0].deadlines.whileIdle).toBe(Infinity);
     expect(s[1].deadlines.windows.whileIdle.earliestMs).toBe(11_000);
     expect(s[2].deadlines.whileIdle).toBeLessThan(11_000);
-    expect(s[2].deadlines.windows.whileSending.earliestMs).toBe(10_200);
+    // failFast's own options (lib/failfast.ts): sending dies one RTO + its user timeout after the lost write, about 10 s.
+    expect(s[2].deadlines.windows.whileSending.earliestMs).toBe(200 + s[2].options.userTimeout!);
+    expect(s[2].deadlines.whileSending).toBeLessThan(11_000);
     for (const x of s) expect(x.lines.length).toBeGreaterThan(2);
   });
 
