@@ -211,7 +211,9 @@ describe('tcpInfo of a live loopback connection', () => {
     expect(snap.before.state).toBe('ESTABLISHED');
     expect(snap.before.bytesAcked).toBe(sent + 1); // +1: the SYN's sequence number
     expect(snap.before.bytesReceived).toBe(echoed);
-    expect(snap.before.bytesSent).toBe(sent);
+    // Loopback does retransmit when the machine is busy (TLP / RTO while the
+    // receiver is starved of CPU: 15-35 KB seen here under load): bytes_sent counts those too.
+    expect(snap.before.bytesSent).toBe(sent + snap.before.bytesRetrans!);
     expect(snap.before.notsentBytes).toBe(0);
   });
 
