@@ -42,7 +42,7 @@ export interface KernelSettings {
    */
   timerHz: number | undefined;
   /** Knobs this kernel does not have (their kernel-built-in values are used above). */
-  absent: string[];
+  absent: readonly string[];
 }
 
 /** Where the namespace's IPv4 sysctls live. */
@@ -105,7 +105,7 @@ export function readKernelSettings(dir = SYSCTL_DIR): KernelSettings {
     orphanRetries: n('tcp_orphan_retries'),
     finTimeoutMs: n('tcp_fin_timeout') * 1000,
     timerHz: timerHz(),
-    absent,
+    absent: Object.freeze(absent),
   };
 }
 

@@ -270,7 +270,7 @@ describe('kernelSettings', () => {
     expect(s.synLinearTimeouts).toBe(0);
     expect(s.rtoMinMs).toBe(200);
     expect(s.rtoMaxMs).toBe(120_000);
-    expect(s.absent.sort()).toEqual(['tcp_rto_max_ms', 'tcp_rto_min_us', 'tcp_syn_linear_timeouts']);
+    expect([...s.absent].sort()).toEqual(['tcp_rto_max_ms', 'tcp_rto_min_us', 'tcp_syn_linear_timeouts']);
   });
 
   test('garbage or a missing required knob is a system error, not a guess', () => {
