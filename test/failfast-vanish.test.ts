@@ -67,6 +67,20 @@ describeNetns('failFast: the peer vanishes', () => {
     expect(err.written - err.unacknowledgedBytes).toBeGreaterThan(0);
   });
 
+  test.concurrent('while the client writes, with retain(): the error carries exactly the unacknowledged suffix', async () => {
+    const timeout = 2000;
+    const s = await start('write', timeout, { chunk: 1000, every: 20, retain: true });
+    await new Promise((r) => setTimeout(r, 500));
+    vanish(s);
+    const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 2000);
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(err.hasUnacknowledgedBuffer).toBe(true);
+    expect(err.unacknowledgedLength).toBe(err.unacknowledgedBytes);
+    expect(err.unacknowledgedIsSuffix).toBe(true);
+    const peerCounts = await peerStats(s.peer);
+    expect(err.written - err.unacknowledgedLength).toBeLessThanOrEqual(peerCounts.total);
+  });
+
   test.concurrent('while the client is idle (reading): ETIMEDOUT within timeout + 1 s from the keepalive path', async () => {
     const timeout = 3000;
     const s = await start('idle', timeout);
