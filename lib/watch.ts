@@ -9,7 +9,7 @@
  * socket. SO_ERROR is never read (it would steal the error from libuv).
  */
 import * as net from 'node:net';
-import { acknowledgedFrom, bytesWrittenBy } from './accounting';
+import { acknowledgedBy, bytesWrittenBy } from './accounting';
 import { native } from './binding';
 import { predictGiveUp, GiveUpPrediction } from './deadlines';
 import { codedError, DeathReason, invalidArgType, outOfRange } from './errors';
@@ -190,8 +190,7 @@ export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
   }
 
   function unacknowledged(info: TcpInfo): number {
-    const written = bytesWrittenBy(socket);
-    return written - acknowledgedFrom(info.bytesAcked ?? 0, written);
+    return bytesWrittenBy(socket) - acknowledgedBy(socket, info.bytesAcked ?? 0);
   }
 
   function base(sample: Sample): WatchEventBase {
