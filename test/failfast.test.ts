@@ -196,7 +196,7 @@ describe('failFast on a live loopback connection', () => {
       failFast(c, { timeout: 2000, pollInterval: 50 });
       c.end();
       s.end();
-      for (let i = 0; i < 100 && tcpInfo(c).state !== 'CLOSE'; i++) await sleep(10);
+      for (let i = 0; i < 500 && tcpInfo(c).state !== 'CLOSE'; i++) await sleep(10);
       expect(tcpInfo(c).state).toBe('CLOSE');
       await sleep(300); // several watcher ticks
       expect(errors).toEqual([]);
