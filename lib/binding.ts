@@ -79,4 +79,8 @@ export interface NativeBinding {
   readonly constants: NativeConstants;
 }
 
+/**
+ * The loaded addon: build/Release when built from source, else the shipped
+ * prebuilds/<platform>-<arch>/tcp-vitals.node (always the prebuild under PREBUILDS_ONLY=1).
+ */
 export const native = nodeGypBuild(join(__dirname, '..')) as NativeBinding;

@@ -9,8 +9,9 @@ export const constants = native.constants;
 const intScratch = Buffer.alloc(4);
 
 /**
- * getsockopt. Without `size`, reads a C int and returns it as a number. With
- * `size` (1..65536 bytes), returns a Buffer of the length the kernel wrote.
+ * getsockopt on any level and option name. Without `size`, reads a C int and
+ * returns it as a number. With `size` (1..65536 bytes), returns a Buffer of
+ * the length the kernel wrote. Throws `getsockopt <CODE>` on failure.
  */
 export function getsockopt(target: Target, level: number, name: number): number;
 export function getsockopt(target: Target, level: number, name: number, size: number): Buffer;
@@ -30,8 +31,9 @@ export function getsockopt(target: Target, level: number, name: number, size?: n
 }
 
 /**
- * setsockopt. A number is passed as a C int (-2^31..2^31-1), a boolean as
- * 0/1, a Buffer/Uint8Array as raw bytes (at most 65536).
+ * setsockopt on any level and option name. A number is passed as a C int
+ * (-2^31..2^31-1), a boolean as 0/1, a Buffer/Uint8Array as raw bytes (at most
+ * 65536). Throws `setsockopt <CODE>` on failure.
  */
 export function setsockopt(target: Target, level: number, name: number, value: number | boolean | Uint8Array): void {
   validateInteger('level', level, 0, 0x7fffffff);
@@ -77,7 +79,10 @@ export function queues(target: Target): Queues {
   return { sendQueue, unsent, unacknowledged: sendQueue - unsent, receiveQueue };
 }
 
-/** SO_COOKIE: the socket's boot-unique 64-bit id (kernel 4.12+). */
+/**
+ * SO_COOKIE: the socket's non-zero 64-bit id, unique until reboot (kernel
+ * 4.12+). The same for every descriptor of one socket.
+ */
 export function socketCookie(target: Target): bigint {
   const fd = fdOf(target);
   const r = native.cookie(fd);

@@ -12,6 +12,7 @@ export const TCP_STATES = [
   'UNKNOWN', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
   'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE',
 ] as const;
+/** A TCP state name, as in {@link TCP_STATES}. */
 export type TcpState = (typeof TCP_STATES)[number];
 
 /** Congestion-avoidance states (tcpi_ca_state). */
