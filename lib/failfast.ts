@@ -22,7 +22,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { native } from './binding';
-import { acknowledgedFrom, bytesWrittenBy } from './accounting';
+import { acknowledgedBy, bytesWrittenBy } from './accounting';
 import { retainedUnacknowledged } from './delivery';
 import { codedError, DeathReason, invalidArgType, outOfRange, peerGoneError, PeerGoneError } from './errors';
 import { fdOf } from './fd';
@@ -211,7 +211,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   /** Bytes written and not acknowledged, from a tcp_info bytesAcked and SIOCOUTQ (both read before destroy). */
   const unacknowledgedBytes = (bytesAcked: number, sendQueue: number): number => {
     const written = bytesWrittenBy(socket);
-    if (!isTls) return written - acknowledgedFrom(bytesAcked, written);
+    if (!isTls) return written - acknowledgedBy(socket, bytesAcked);
     // TLS: the kernel counts ciphertext (handshake and record overhead
     // included), the application plaintext. Every unacknowledged plaintext
     // byte is either still in userland or inside a ciphertext byte in the
