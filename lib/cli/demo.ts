@@ -101,18 +101,19 @@ function waitForMessage(child: ChildProcess, type: string, timeoutMs: number, wh
 }
 
 async function play(net: DemoNetwork, timeout: number, vanishAfter: number, duration: number): Promise<number> {
-  const dist = join(__dirname);
+  const dist = __dirname;
   const peer = net.spawnNode(net.b, join(dist, 'demo-peer.js'), [ADDR_B, String(PORT)]);
   await waitForMessage(peer, 'listening', 10_000, 'the demo server');
 
-  const clients: Array<[ClientState, ChildProcess]> = [
-    [{ label: 'plain Node', setup: 'setKeepAlive(true, 1000)' }, 'plain'],
-    [{ label: 'failFast', setup: `{ timeout: ${timeout} }` }, 'failfast'],
-  ].map(([proto, mode]) => {
-    const state: ClientState = { ...(proto as Pick<ClientState, 'label' | 'setup'>), connected: false, writesDone: 0, unacknowledged: 0, retransmits: 0, rtoMs: 0 };
-    const child = net.spawnNode(net.a, join(dist, 'demo-client.js'), [mode as string, ADDR_B, String(PORT), String(timeout)]);
+  const startClient = (mode: 'plain' | 'failfast', label: string, setup: string): [ClientState, ChildProcess] => {
+    const state: ClientState = { label, setup, connected: false, writesDone: 0, unacknowledged: 0, retransmits: 0, rtoMs: 0 };
+    const child = net.spawnNode(net.a, join(dist, 'demo-client.js'), [mode, ADDR_B, String(PORT), String(timeout)]);
     return [state, child];
-  });
+  };
+  const clients = [
+    startClient('plain', 'plain Node', 'setKeepAlive(true, 1000)'),
+    startClient('failfast', 'failFast', `{ timeout: ${timeout} }`),
+  ];
 
   let plainGiveUp: { whileSendingMs: number; retries2: number } | undefined;
   let start = 0;
