@@ -365,3 +365,64 @@ function fdOrNull(socket: net.Socket): number | null {
     return null;
   }
 }
+
+describe('decodeTcpInfo against a plain reference decoder', () => {
+  // The 6.18 layout transcribed independently from ../shared/linux-tcp.md §1.2
+  // (offset, size in bytes; 'r' = pacing rate, ~0 = unlimited).
+  const LAYOUT: Array<[string, number, 1 | 2 | 4 | 8 | 'r']> = [
+    ['caState', 1, 1], ['retransmits', 2, 1], ['probes', 3, 1], ['backoff', 4, 1], ['options', 5, 1],
+    ['rto', 8, 4], ['ato', 12, 4], ['sndMss', 16, 4], ['rcvMss', 20, 4], ['unacked', 24, 4], ['sacked', 28, 4],
+    ['lost', 32, 4], ['retrans', 36, 4], ['fackets', 40, 4], ['lastDataSent', 44, 4], ['lastAckSent', 48, 4],
+    ['lastDataRecv', 52, 4], ['lastAckRecv', 56, 4], ['pmtu', 60, 4], ['rcvSsthresh', 64, 4], ['rtt', 68, 4],
+    ['rttvar', 72, 4], ['sndSsthresh', 76, 4], ['sndCwnd', 80, 4], ['advmss', 84, 4], ['reordering', 88, 4],
+    ['rcvRtt', 92, 4], ['rcvSpace', 96, 4], ['totalRetrans', 100, 4], ['pacingRate', 104, 'r'], ['maxPacingRate', 112, 'r'],
+    ['bytesAcked', 120, 8], ['bytesReceived', 128, 8], ['segsOut', 136, 4], ['segsIn', 140, 4], ['notsentBytes', 144, 4],
+    ['minRtt', 148, 4], ['dataSegsIn', 152, 4], ['dataSegsOut', 156, 4], ['deliveryRate', 160, 8], ['busyTime', 168, 8],
+    ['rwndLimited', 176, 8], ['sndbufLimited', 184, 8], ['delivered', 192, 4], ['deliveredCe', 196, 4], ['bytesSent', 200, 8],
+    ['bytesRetrans', 208, 8], ['dsackDups', 216, 4], ['reordSeen', 220, 4], ['rcvOoopack', 224, 4], ['sndWnd', 228, 4],
+    ['rcvWnd', 232, 4], ['rehash', 236, 4], ['totalRto', 240, 2], ['totalRtoRecoveries', 242, 2], ['totalRtoTime', 244, 4],
+    ['receivedCe', 248, 4], ['deliveredE1Bytes', 252, 4], ['deliveredE0Bytes', 256, 4], ['deliveredCeBytes', 260, 4],
+    ['receivedE1Bytes', 264, 4], ['receivedE0Bytes', 268, 4], ['receivedCeBytes', 272, 4], ['accecnFailMode', 276, 2],
+    ['accecnOptSeen', 278, 2],
+  ];
+  const STATES = ['UNKNOWN', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',
+    'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE'];
+
+  function reference(buf: Buffer, length: number, at: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      length, state: STATES[buf[at]] ?? 'UNKNOWN', stateNumber: buf[at],
+      sndWscale: buf[at + 6] & 15, rcvWscale: buf[at + 6] >> 4,
+      deliveryRateAppLimited: (buf[at + 7] & 1) === 1, fastopenClientFail: (buf[at + 7] >> 1) & 3,
+    };
+    for (const [name, off, size] of LAYOUT) {
+      const bytes = size === 'r' ? 8 : size;
+      if (off + bytes > length) continue;
+      const p = at + off;
+      if (size === 1) out[name] = buf.readUInt8(p);
+      else if (size === 2) out[name] = buf.readUInt16LE(p);
+      else if (size === 4) out[name] = buf.readUInt32LE(p);
+      else {
+        const v = buf.readBigUInt64LE(p);
+        out[name] = size === 'r' && v === 0xffffffffffffffffn ? Infinity : Number(v);
+      }
+    }
+    return out;
+  }
+
+  test('every length from 8 to 512, random bytes, at offsets 0 and 32', () => {
+    let seed = 0x2545f491;
+    const random = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) & 0xff; };
+    for (let length = 8; length <= 512; length++) {
+      for (const at of [0, 32]) {
+        const buf = Buffer.alloc(at + 512);
+        for (let i = 0; i < buf.length; i++) buf[i] = random();
+        // Keep u64 values exact as numbers (below 2^53) except the rates' "unlimited" pattern.
+        for (const [, off, size] of LAYOUT) if (size === 8 || size === 'r') buf[at + off + 7] = 0;
+        if (length % 3 === 0) buf.fill(0xff, at + 104, at + 120);
+        expect(decodeTcpInfo(buf, length, at)).toEqual(reference(buf, length, at));
+      }
+    }
+    expect(Object.keys(TCP_INFO_OFFSETS).sort()).toEqual(['state', ...LAYOUT.map(([n]) => n)].sort());
+    for (const [name, off] of LAYOUT) expect({ name, off: TCP_INFO_OFFSETS[name] }).toEqual({ name, off });
+  });
+});
