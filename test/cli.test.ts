@@ -7,7 +7,11 @@ import { spawn, execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { computeDeadlines, DeadlineOptions } from '../lib/deadlines';
-import { readKernelSettings } from '../lib/sysctl';
+import { explainSettings } from '../lib/deadlines';
+import { KernelSettings, readKernelSettings } from '../lib/sysctl';
+import { risksOf } from '../lib/cli/doctor';
+import { parseHostPort } from '../lib/cli/watch';
+import { durationOption } from '../lib/cli/args';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
@@ -80,6 +84,45 @@ describe('tcp-vitals doctor', () => {
       expect(report.risks.map((x: any) => x.setting)).toContain('net.ipv4.tcp_retries2');
       expect(defaults.whileSendingMs).toBeGreaterThan(900_000);
     }
+  });
+});
+
+describe('doctor risk rules (pure)', () => {
+  const base: KernelSettings = {
+    retries1: 3, retries2: 15, synRetries: 6, synLinearTimeouts: 4, keepAliveTimeMs: 7_200_000, keepAliveIntervalMs: 75_000,
+    keepAliveProbes: 9, rtoMinMs: 200, rtoMaxMs: 120_000, orphanRetries: 0, finTimeoutMs: 60_000, timerHz: 250, absent: [],
+  };
+  const flagged = (s: KernelSettings) => risksOf(s, explainSettings(s)).map((r) => r.setting);
+
+  test('Linux defaults: every knob in the issue is flagged', () => {
+    expect(flagged(base)).toEqual(['net.ipv4.tcp_retries2', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.tcp_syn_retries']);
+  });
+
+  test('tuned settings: nothing flagged; a middle tcp_retries2 is flagged by its time, not its value', () => {
+    const tuned = { ...base, retries2: 5, keepAliveTimeMs: 60_000, keepAliveIntervalMs: 10_000, keepAliveProbes: 3, synRetries: 2 };
+    expect(flagged(tuned)).toEqual([]);
+    const r = risksOf({ ...tuned, retries2: 8 }, explainSettings({ ...tuned, retries2: 8 }));
+    expect(r.map((x) => x.setting)).toEqual(['net.ipv4.tcp_retries2']); // budget 102.2 s
+    expect(r[0].message).toMatch(/only after 1\.\d min/);
+  });
+});
+
+describe('argument helpers (pure)', () => {
+  test('parseHostPort', () => {
+    expect(parseHostPort('127.0.0.1:6379')).toEqual({ host: '127.0.0.1', port: 6379 });
+    expect(parseHostPort('[::1]:5432')).toEqual({ host: '::1', port: 5432 });
+    expect(parseHostPort('db.internal:5432')).toEqual({ host: 'db.internal', port: 5432 });
+    expect(parseHostPort(':80')).toEqual({ host: 'localhost', port: 80 });
+    for (const bad of ['host', 'host:0', 'host:65536', '::1:80', 'a:b']) expect(() => parseHostPort(bad)).toThrow(/expected HOST:PORT/);
+  });
+
+  test('durationOption', () => {
+    expect(durationOption('x', '500', 0, 10_000)).toBe(500);
+    expect(durationOption('x', '1.5s', 0, 10_000)).toBe(1500);
+    expect(durationOption('x', '250ms', 0, 10_000)).toBe(250);
+    expect(durationOption('x', '1m', 0, 120_000)).toBe(60_000);
+    expect(durationOption('x', undefined, 0, 10)).toBeUndefined();
+    for (const bad of ['', 's', '-1', '1h', '2 s', '20000']) expect(() => durationOption('x', bad, 0, 10_000)).toThrow(/--x must be a duration/);
   });
 });
 
