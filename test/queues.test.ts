@@ -32,11 +32,16 @@ describe('queues against a peer that stops reading', () => {
   beforeAll(async () => {
     // pauseOnConnect: the accepted socket's handle does not read at all, so
     // every byte that arrives stays in the kernel's receive queue.
-    pair = await loopbackPair({ serverOptions: { pauseOnConnect: true } });
-    pair.peer.on('data', (d: Buffer) => { peerRead += d.length; });
     // Small, locked buffers: the peer's window closes after a few tens of KB
-    // and the client's kernel queue then holds bytes it cannot send.
-    setOptions(pair.peer, { receiveBuffer: 16 * 1024 });
+    // and the client's kernel queue then holds bytes it cannot send. The
+    // receive buffer is set on the listener, so the accepted socket has it
+    // from its first SYN-ACK (shrinking it after a larger window was
+    // advertised makes the kernel drop data and the sender retransmit).
+    pair = await loopbackPair({
+      serverOptions: { pauseOnConnect: true },
+      beforeConnect: (server) => setOptions(server, { receiveBuffer: 16 * 1024 }),
+    });
+    pair.peer.on('data', (d: Buffer) => { peerRead += d.length; });
     setOptions(pair.client, { sendBuffer: 64 * 1024 });
     pair.client.write(Buffer.alloc(total, 0x61));
     // Wait until the client's queue stops growing with bytes still unsent.

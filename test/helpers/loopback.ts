@@ -27,7 +27,12 @@ export interface LoopbackPair {
 }
 
 /** Opens a server on 127.0.0.1 (ephemeral port) and one connection to it. */
-export async function loopbackPair(options: { clientOptions?: net.TcpNetConnectOpts; serverOptions?: net.ServerOpts } = {}): Promise<LoopbackPair> {
+export async function loopbackPair(options: {
+  clientOptions?: net.TcpNetConnectOpts;
+  serverOptions?: net.ServerOpts;
+  /** Runs once the server listens, before the client connects (e.g. options the accepted socket inherits). */
+  beforeConnect?: (server: net.Server) => void;
+} = {}): Promise<LoopbackPair> {
   const server = net.createServer(options.serverOptions ?? {});
   const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
   await new Promise<void>((resolve, reject) => {
@@ -35,6 +40,7 @@ export async function loopbackPair(options: { clientOptions?: net.TcpNetConnectO
     server.listen(0, '127.0.0.1', resolve);
   });
   const port = (server.address() as net.AddressInfo).port;
+  options.beforeConnect?.(server);
   const client = net.connect({ ...(options.clientOptions ?? {}), port, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', resolve);
