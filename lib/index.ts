@@ -10,3 +10,20 @@ export { setOptions, getOptions } from './options';
 export type { SocketOptions } from './options';
 export type { Target } from './fd';
 export type { SystemError, PeerGoneError, DeathReason } from './errors';
+export { kernelSettings } from './sysctl';
+export type { KernelSettings } from './sysctl';
+export {
+  deadlines, explain, computeDeadlines, predictGiveUp, explainSettings, explainDeadlines, retriesBudgetMs,
+  deathAfterFirstRetransmit, keepAliveDeath, connectDeath, formatDuration,
+} from './deadlines';
+export type {
+  Deadlines, DeathWindow, DeadlineInput, DeadlineOptions, DeadlineSettings, GiveUpPrediction, SettingsScenario,
+} from './deadlines';
+export { watch, WATCH_EVENTS } from './watch';
+export type { Watcher, WatchOptions, RetransmitEvent, StallEvent, RecoveredEvent, DeadEvent, SampleEvent } from './watch';
+export { failFast, failFastOptions, FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS } from './failfast';
+export type { FailFastOptions, FailFastHandle } from './failfast';
+export { snapshot, SNAPSHOT_METRICS } from './snapshot';
+export type { TcpSnapshot } from './snapshot';
+export { failFastAgent, FailFastAgent, FailFastHttpsAgent, failFastConnector } from './agent';
+export type { UndiciConnector } from './agent';
