@@ -9,7 +9,7 @@
  */
 import * as net from 'node:net';
 import { native } from './binding';
-import { acked } from './delivery';
+import { acked, followDelivery } from './delivery';
 import { check, codedError, invalidArgType, validateInteger } from './errors';
 import { fdOf } from './fd';
 
@@ -89,6 +89,7 @@ function linger(socket: net.Socket, timeout: number): Promise<CloseResult> {
   const onError = (err: Error): void => { error ??= err; };
   socket.on('data', onData);
   socket.on('error', onError);
+  followDelivery(socket);
 
   const gotEof = new Promise<void>((resolve) => {
     if (socket.readableEnded) { eof = true; resolve(); return; }

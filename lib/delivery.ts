@@ -474,6 +474,16 @@ function trackOf(socket: net.Socket): Track {
   return t;
 }
 
+/**
+ * Starts following `socket` (write and destroy hooks) so that a later
+ * acked() still has the reading taken when the socket was destroyed, e.g.
+ * by Node itself right after the peer's EOF. Used by gracefulClose().
+ * @internal
+ */
+export function followDelivery(socket: net.Socket): void {
+  if (!socket.destroyed) trackOf(socket);
+}
+
 // ---------------------------------------------------------------------------
 // acked()
 
