@@ -12,7 +12,7 @@ import { acked, delivery, retain, retainedUnacknowledged, retention } from '../l
 import { scheduler } from '../lib/scheduler';
 import { tcpInfo } from '../lib/tcpinfo';
 import { loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
-import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
+import { ADDR_A, ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { patternAt, firstMismatch } = require('./fixtures/delivery-pattern.js') as {
@@ -309,25 +309,31 @@ describe('retain() on loopback', () => {
 });
 
 describeNetns('delivery when the peer vanishes (netns)', () => {
-  let pair: NetPair;
-  beforeAll(() => { pair = NetPair.create(); });
-  afterAll(() => pair?.destroy());
+  const USER_TIMEOUT = 3000;
+  const WARM = 300_000;
+  const MORE = 3 * MB;
+  let pair: NetPair | null = null;
+  afterEach(() => { pair?.destroy(); pair = null; });
 
-  test('acked() rejects with the unacknowledged count and the retained suffix is exact', async () => {
-    const USER_TIMEOUT = 3000;
+  /** Runs the delivery-client fixture against delivery-peer, applies `cut` after the warm-up. */
+  async function vanishRun(cut: (p: NetPair) => void): Promise<{ result: any; stats: any }> {
+    pair = NetPair.create();
     const peer = pair.spawnNode(pair.b, fixture('delivery-peer.js'), [ADDR_B, '7301']);
     await peer.waitFor((m) => m.type === 'listening', 10_000);
-    const client = pair.spawnNode(pair.a, fixture('delivery-client.js'), [ADDR_B, '7301', String(USER_TIMEOUT), String(300_000)]);
+    const client = pair.spawnNode(pair.a, fixture('delivery-client.js'), [ADDR_B, '7301', String(USER_TIMEOUT), String(WARM)]);
     const warm = await client.waitFor((m) => m.type === 'warm', 15_000);
-    expect(warm.written).toBe(300_000);
-
-    pair.vanish();
-    client.send({ cmd: 'write', bytes: 3 * MB });
+    expect(warm.written).toBe(WARM);
+    cut(pair);
+    client.send({ cmd: 'write', bytes: MORE });
     const result = await client.waitFor((m) => m.type === 'result', 30_000);
     peer.send({ cmd: 'stats' });
     const stats = await peer.waitFor((m) => m.type === 'stats', 5000);
+    return { result, stats };
+  }
 
-    const written = 300_000 + 3 * MB;
+  /** What both runs must show: a death error with the right count, and the exact suffix retained. */
+  function expectExactSuffix(result: any, stats: any): number {
+    const written = WARM + MORE;
     expect(result.written).toBe(written);
     expect(result.bytesWritten).toBe(written);
     // acked() rejected because the connection died (the kernel's ETIMEDOUT under TCP_USER_TIMEOUT) ...
@@ -346,6 +352,22 @@ describeNetns('delivery when the peer vanishes (netns)', () => {
     // Never claims delivery of bytes the peer did not receive; the peer saw an exact prefix.
     expect(stats.mismatchAt).toBe(-1);
     expect(written - unacknowledged).toBeLessThanOrEqual(stats.received);
-    expect(written - unacknowledged).toBeGreaterThanOrEqual(300_000);
+    expect(written - unacknowledged).toBeGreaterThanOrEqual(WARM);
+    return unacknowledged;
+  }
+
+  test('peer drops everything: acked() rejects with the unacknowledged count, the retained suffix is exact', async () => {
+    const { result, stats } = await vanishRun((p) => p.vanish());
+    const unacknowledged = expectExactSuffix(result, stats);
+    // Nothing written after the cut reached the peer: the suffix is all of it.
+    expect(stats.received).toBe(WARM);
+    expect(unacknowledged).toBe(MORE);
+  }, 60_000);
+
+  test('peer receives but its ACKs are lost (blackhole route): at-least-once, the suffix still exact', async () => {
+    const { result, stats } = await vanishRun((p) => p.exec(p.b, 'ip', ['route', 'add', 'blackhole', `${ADDR_A}/32`]));
+    const unacknowledged = expectExactSuffix(result, stats);
+    // The peer holds bytes the sender never saw acknowledged: they are in the suffix too.
+    expect(stats.received).toBeGreaterThan(WARM + MORE - unacknowledged);
   }, 60_000);
 });
