@@ -316,11 +316,11 @@ describeNetns('delivery when the peer vanishes (netns)', () => {
   afterEach(() => { pair?.destroy(); pair = null; });
 
   /** Runs the delivery-client fixture against delivery-peer, applies `cut` after the warm-up. */
-  async function vanishRun(cut: (p: NetPair) => void): Promise<{ result: any; stats: any }> {
+  async function vanishRun(cut: (p: NetPair) => void, mode = 'user-timeout'): Promise<{ result: any; stats: any }> {
     pair = NetPair.create();
     const peer = pair.spawnNode(pair.b, fixture('delivery-peer.js'), [ADDR_B, '7301']);
     await peer.waitFor((m) => m.type === 'listening', 10_000);
-    const client = pair.spawnNode(pair.a, fixture('delivery-client.js'), [ADDR_B, '7301', String(USER_TIMEOUT), String(WARM)]);
+    const client = pair.spawnNode(pair.a, fixture('delivery-client.js'), [ADDR_B, '7301', String(USER_TIMEOUT), String(WARM), mode]);
     const warm = await client.waitFor((m) => m.type === 'warm', 15_000);
     expect(warm.written).toBe(WARM);
     cut(pair);
@@ -332,17 +332,18 @@ describeNetns('delivery when the peer vanishes (netns)', () => {
   }
 
   /** What both runs must show: a death error with the right count, and the exact suffix retained. */
-  function expectExactSuffix(result: any, stats: any): number {
+  function expectExactSuffix(result: any, stats: any, reason = 'kernel'): number {
     const written = WARM + MORE;
     expect(result.written).toBe(written);
     expect(result.bytesWritten).toBe(written);
     // acked() rejected because the connection died (the kernel's ETIMEDOUT under TCP_USER_TIMEOUT) ...
-    expect(result.ackedError).toMatchObject({ code: 'ETIMEDOUT', reason: 'kernel' });
+    expect(result.ackedError).toMatchObject({ code: 'ETIMEDOUT', reason });
     if (result.ackedError.causeCode) expect(result.ackedError.causeCode).toBe('ETIMEDOUT');
     // ... within the user timeout plus the last RTO and polling slack
     expect(result.rejectedAfterMs).toBeLessThan(USER_TIMEOUT + 3000);
     // The socket's own error carries the retained suffix, byte for byte.
     expect(result.socketError).toMatchObject({ code: 'ETIMEDOUT', retainedMismatch: -1 });
+    if (reason !== 'kernel') expect(result.sameError).toBe(true);
     const unacknowledged = result.ackedError.unacknowledgedBytes;
     expect(unacknowledged).toBeGreaterThan(0);
     expect(result.socketError.retainedLength).toBe(unacknowledged);
@@ -369,5 +370,11 @@ describeNetns('delivery when the peer vanishes (netns)', () => {
     const unacknowledged = expectExactSuffix(result, stats);
     // The peer holds bytes the sender never saw acknowledged: they are in the suffix too.
     expect(stats.received).toBeGreaterThan(WARM + MORE - unacknowledged);
+  }, 60_000);
+
+  test('with failFast: acked() rejects with failFast\'s own error, which carries the retained suffix', async () => {
+    const { result, stats } = await vanishRun((p) => p.vanish(), 'failfast');
+    const unacknowledged = expectExactSuffix(result, stats, 'retransmit');
+    expect(unacknowledged).toBe(MORE);
   }, 60_000);
 });
