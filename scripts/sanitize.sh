@@ -140,7 +140,7 @@ echo "== fixtures under $MODE"
 fixture catalog "$ROOT/test/fixtures/catalog-bad-inputs.js"
 FUZZ_CALLS=$FUZZ_CALLS fixture fuzz "$ROOT/test/fixtures/fuzz-native.js"
 if [ -f "$ROOT/test/fixtures/churn-watch.js" ]; then
-  CHURN_CONNECTIONS=$CHURN fixture churn "$ROOT/test/fixtures/churn-watch.js"
+  CHURN_CONNECTIONS=$CHURN fixture churn --expose-gc "$ROOT/test/fixtures/churn-watch.js"
 fi
 
 if [ "$fail" -ne 0 ]; then echo "sanitize ($MODE): FAILED"; exit 1; fi
