@@ -13,7 +13,8 @@
 # instrumented build/Release/tcp_vitals.node), which the fixtures load through
 # TV_PACKAGE_DIR. First proves the set-up catches a planted bug
 # (test/asan/canary.c). Env: SANITIZE_FUZZ_CALLS (default 200000 for asan,
-# 3000 for valgrind), SANITIZE_CHURN (connections, default 2000 / 200).
+# 3000 for valgrind), SANITIZE_CHURN (connections, default 2000 / 200),
+# SANITIZE_SRC (a src-native directory to build instead of this checkout's).
 set -eu
 MODE=${1:-asan}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,7 @@ OUT="$ROOT/build/sanitized/$MODE"
 CXX=${CXX:-g++}
 CC=${CC:-gcc}
 NODE=${NODE:-node}
+SRC=${SANITIZE_SRC:-$ROOT/src-native} # another checkout of src-native, e.g. to try a fix before rebuilding prebuilds
 
 node_include() {
   prefix=$(dirname "$(dirname "$($NODE -p process.execPath)")")
@@ -54,7 +56,7 @@ esac
 echo "== build ($MODE) into $OUT"
 rm -rf "$OUT"
 mkdir -p "$OUT/build/Release" "$OUT/obj"
-for src in "$ROOT"/src-native/*.cc; do
+for src in "$SRC"/*.cc; do
   $CXX -std=c++17 -fPIC -fexceptions -Wall -Wextra $FLAGS $DEFS $INC -c "$src" -o "$OUT/obj/$(basename "$src" .cc).o"
 done
 $CXX -shared $FLAGS -o "$OUT/build/Release/tcp_vitals.node" "$OUT"/obj/*.o
@@ -121,7 +123,7 @@ fixture() {
   secs=$(( $(date +%s) - start ))
   verdict=ok
   if [ "$status" -ne 0 ]; then verdict="FAIL (exit $status)"; fi
-  if ! $NODE -e "const l=require('fs').readFileSync(process.argv[1],'utf8').trim().split('\n').pop();const r=JSON.parse(l);const bad=(r.failures||[]).length+(r.results||[]).filter(x=>!x.ok).length;process.exit(bad?1:0)" "$OUT/$name.log.out" 2>/dev/null; then
+  if ! $NODE -e "const l=require('fs').readFileSync(process.argv[1],'utf8').trim().split('\n').pop();const r=JSON.parse(l);const bad=(r.failures||[]).length+(r.violations||[]).length+(r.results||[]).filter(x=>!x.ok).length;process.exit(bad?1:0)" "$OUT/$name.log.out" 2>/dev/null; then
     verdict="FAIL (checks failed or no report)"
   fi
   if grep -q "ERROR: AddressSanitizer\|runtime error:" "$OUT/$name.log"; then verdict="FAIL (sanitizer report)"; fi
