@@ -264,8 +264,9 @@ class Track {
     this.tls = isTls(socket);
     this.hookWrites();
     this.hookDestroy();
-    if (!socket.connecting) this.attach();
-    else socket.once('connect', () => { this.attach(); this.poke(); });
+    this.attach();
+    // Not connected yet (connecting, or connect() not even called): attach on 'connect'.
+    if (this.fd < 0) socket.once('connect', () => { this.attach(); this.poke(); });
   }
 
   private attach(): void {

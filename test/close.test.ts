@@ -57,13 +57,20 @@ async function respondAndClose(
     client.write(Buffer.alloc(REQUEST, 0x41));
     await waitUntil(() => serverResult !== null, 5000, 'the connection');
     client.on('data', (d: Buffer) => { outcome.received += d.length; });
-    if (clientStalled) { const result = await serverResult; client.resume(); await Promise.race([closed, sleep(30_000)]); return { client: outcome, server: result! }; }
-    await Promise.race([closed, sleep(30_000)]);
+    if (clientStalled) { const result = await serverResult; client.resume(); await atMost(closed, 30_000); return { client: outcome, server: result! }; }
+    await atMost(closed, 30_000);
     return { client: outcome, server: await serverResult! };
   } finally {
     client.destroy();
     server.close();
   }
+}
+
+/** Waits for `p`, at most `ms` (the timer does not outlive the wait). */
+async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }
 
 /** TcpExt TCPAbortOnClose of this namespace (close() with unread data: RST). */
