@@ -270,7 +270,8 @@ class Track {
   }
 
   private attach(): void {
-    if (this.fd >= 0 || this.socket.destroyed) return;
+    // While connecting, Node may still replace the handle (autoSelectFamily tries one per address).
+    if (this.fd >= 0 || this.socket.destroyed || this.socket.connecting) return;
     let fd: number;
     try { fd = fdOf(this.socket, 'socket'); } catch { return; }
     const c = native.cookie(fd);

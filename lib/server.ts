@@ -9,7 +9,6 @@
  * in TcpExt ListenOverflows and ListenDrops (/proc/net/netstat, per network
  * namespace). See ../shared/linux-tcp.md §1.5 and §7.
  */
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { codedError, invalidArgType, invalidArgValue, outOfRange, validateInteger } from './errors';
