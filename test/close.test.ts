@@ -191,6 +191,43 @@ describe('gracefulClose() outcomes', () => {
   });
 });
 
+/** A self-signed certificate for 'localhost', made for this run. */
+function selfSigned(): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'tv-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'),
+      '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('gracefulClose() on TLS', () => {
+  test('the whole response arrives and the close is clean', async () => {
+    const { key, cert } = selfSigned();
+    const closing: Array<Promise<CloseResult>> = [];
+    const server = tls.createServer({ key, cert }, (s) => {
+      s.write(Buffer.alloc(2 * 1024 * 1024, 3));
+      closing.push(gracefulClose(s, { timeout: 20_000 }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
+    try {
+      let received = 0;
+      client.on('data', (d: Buffer) => { received += d.length; });
+      client.write('request');
+      await new Promise<void>((r, j) => { client.once('end', r); client.once('error', j); });
+      expect(received).toBe(2 * 1024 * 1024);
+      await waitUntil(() => closing.length === 1, 5000, 'the server side');
+      expect(await closing[0]).toMatchObject({ outcome: 'clean', discardedBytes: 7, unacknowledgedBytes: 0 });
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+});
+
 describe('reset()', () => {
   test('a plain socket: the peer sees ECONNRESET, not EOF', async () => {
     const server = net.createServer();
@@ -211,33 +248,25 @@ describe('reset()', () => {
   });
 
   test('a TLS socket (SO_LINGER 0 path): the peer sees ECONNRESET', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tv-tls-'));
+    const { key, cert } = selfSigned();
+    const server = tls.createServer({ key, cert });
+    const accepted = new Promise<tls.TLSSocket>((r) => server.once('secureConnection', r));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'),
-        '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-      const key = readFileSync(join(dir, 'k.pem'));
-      const cert = readFileSync(join(dir, 'c.pem'));
-      const server = tls.createServer({ key, cert });
-      const accepted = new Promise<tls.TLSSocket>((r) => server.once('secureConnection', r));
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const client = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
-      try {
-        await new Promise((r) => client.once('secureConnect', r));
-        const peer = await accepted;
-        const seen = new Promise<string>((r) => { peer.on('error', (e: Error & { code?: string }) => r(e.code ?? 'error')); peer.on('end', () => r('end')); });
-        peer.resume();
-        // Let TLS 1.3's post-handshake messages be read: an RST landing on unread
-        // data reads as EOF in Node (see the test above).
-        await sleep(100);
-        reset(client);
-        expect(client.destroyed).toBe(true);
-        expect(await seen).toBe('ECONNRESET');
-      } finally {
-        client.destroy();
-        server.close();
-      }
+      await new Promise((r) => client.once('secureConnect', r));
+      const peer = await accepted;
+      const seen = new Promise<string>((r) => { peer.on('error', (e: Error & { code?: string }) => r(e.code ?? 'error')); peer.on('end', () => r('end')); });
+      peer.resume();
+      // Let TLS 1.3's post-handshake messages be read: an RST landing on unread
+      // data reads as EOF in Node (see above).
+      await sleep(100);
+      reset(client);
+      expect(client.destroyed).toBe(true);
+      expect(await seen).toBe('ECONNRESET');
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      client.destroy();
+      server.close();
     }
   });
 });

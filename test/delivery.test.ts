@@ -316,15 +316,15 @@ describeNetns('delivery when the peer vanishes (netns)', () => {
   afterEach(() => { pair?.destroy(); pair = null; });
 
   /** Runs the delivery-client fixture against delivery-peer, applies `cut` after the warm-up. */
-  async function vanishRun(cut: (p: NetPair) => void, mode = 'user-timeout'): Promise<{ result: any; stats: any }> {
+  async function vanishRun(cut: (p: NetPair) => void, mode = 'user-timeout', more = MORE, peerSends = 0): Promise<{ result: any; stats: any }> {
     pair = NetPair.create();
-    const peer = pair.spawnNode(pair.b, fixture('delivery-peer.js'), [ADDR_B, '7301']);
+    const peer = pair.spawnNode(pair.b, fixture('delivery-peer.js'), [ADDR_B, '7301', String(peerSends)]);
     await peer.waitFor((m) => m.type === 'listening', 10_000);
     const client = pair.spawnNode(pair.a, fixture('delivery-client.js'), [ADDR_B, '7301', String(USER_TIMEOUT), String(WARM), mode]);
     const warm = await client.waitFor((m) => m.type === 'warm', 15_000);
     expect(warm.written).toBe(WARM);
     cut(pair);
-    client.send({ cmd: 'write', bytes: MORE });
+    client.send({ cmd: 'write', bytes: more });
     const result = await client.waitFor((m) => m.type === 'result', 30_000);
     peer.send({ cmd: 'stats' });
     const stats = await peer.waitFor((m) => m.type === 'stats', 5000);
@@ -376,5 +376,21 @@ describeNetns('delivery when the peer vanishes (netns)', () => {
     const { result, stats } = await vanishRun((p) => p.vanish(), 'failfast');
     const unacknowledged = expectExactSuffix(result, stats, 'retransmit');
     expect(unacknowledged).toBe(MORE);
+  }, 60_000);
+
+  test('Node not reading and not writing: acked() still rejects once tcp_info shows the kernel closed it', async () => {
+    // The peer sends 256 KB nobody reads: Node fills its read buffer (64 KB
+    // high-water mark here) and stops polling the fd. 8 KB written after the cut fit in the kernel, so Node is
+    // not writing either: only the scheduler's tcp_info reading sees the death.
+    const small = 8192;
+    const { result } = await vanishRun((p) => p.vanish(), 'user-timeout', small, 256 * 1024);
+    expect(result.socketError).toBeNull();
+    expect(result.destroyed).toBe(false);
+    expect(result.readableLength).toBeGreaterThan(0);
+    expect(result.ackedError).toMatchObject({ code: 'ETIMEDOUT', reason: 'kernel', unacknowledgedBytes: small });
+    expect(result.ackedError.causeCode).toBeUndefined();
+    expect(result.rejectedAfterMs).toBeLessThan(USER_TIMEOUT + 3000);
+    expect(result.postMortemLength).toBe(small);
+    expect(result.postMortemMismatch).toBe(-1);
   }, 60_000);
 });
