@@ -68,11 +68,9 @@ function batchComparison(bin) {
   return rows;
 }
 
-function watchCost(bin) {
+function watchCost(bin, rawPaced, rawPacedCookie, stagger) {
   const n = 5000, seconds = quick ? 4 : 10;
-  const rawPaced = json(sh(`${pin}${bin} ${n} paced ${seconds} 4`));
-  const rawPacedCookie = json(sh(`${pin}${bin} ${n} paced ${seconds} 4 cookie`));
-  const w = json(sh(`${pin}${process.execPath} --expose-gc ${path.join(here, 'watch.js')} ${n} ${seconds}`));
+  const w = json(sh(`${pin}${process.execPath} --expose-gc ${path.join(here, 'watch.js')} ${n} ${seconds} --stagger=${stagger}`));
   const reads = w.windowReads ?? w.watched.ticks * n; // every tick reads its due entries
   const addedCpuUs = w.watched.cpuUs - w.idle.cpuUs;
   const addedNsPerRead = (addedCpuUs * 1e3) / reads;
@@ -97,6 +95,7 @@ function main() {
     date: started, node: process.version, kernel: os.release(), cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model, cc, pinnedTo: pin.trim() || 'not pinned',
     fdLimit: sh('ulimit -Hn').trim(),
+    loadavgBefore: os.loadavg(),
   };
   console.log(`# tcp-vitals benchmarks (${started})`);
   console.log(`node ${machine.node}, kernel ${machine.kernel}, ${machine.cpus} x ${machine.cpuModel}, ${machine.cc}, ${machine.pinnedTo}\n`);
@@ -108,19 +107,27 @@ function main() {
   }
   let watch = null;
   if (!args.has('--no-watch')) {
-    watch = watchCost(bin);
-    console.log(`\nwatch cost (${watch.mode} mode), ${watch.n} connections at 4 Hz, ${watch.windowMs / 1000} s window:`);
-    console.log('| measure | value |\n|---|---:|');
-    console.log(`| reads in window | ${watch.readsInWindow} |`);
-    console.log(`| added CPU, ns per socket read | ${fmt(watch.addedNsPerRead)} |`);
-    console.log(`| raw C reads at 4 Hz, CPU ns per read (TCP_INFO+SIOCOUTQ) | ${fmt(watch.rawPaced.cpuNsPerRead)} |`);
-    console.log(`| raw C reads at 4 Hz with SO_COOKIE, CPU ns per read | ${fmt(watch.rawPacedCookie.cpuNsPerRead)} |`);
-    console.log(`| CPU ratio (target <= 1.5) | ${fmt(watch.cpuRatio, 2)} |`);
-    console.log(`| CPU ratio vs raw with SO_COOKIE | ${fmt(watch.cpuRatioVsCookieRaw, 2)} |`);
-    console.log(`| loop delay p99 idle / watched, ms | ${fmt(watch.idle.delayP99Ms, 2)} / ${fmt(watch.watched.delayP99Ms, 2)} |`);
-    console.log(`| added loop delay p99, ms (target <= 2) | ${fmt(watch.addedDelayP99Ms, 2)} |`);
-    console.log(`| added loop delay max, ms | ${fmt(watch.addedDelayMaxMs, 2)} |`);
-    console.log(`| heap growth over ${watch.heap.reads} reads (bytes, after gc) | ${watch.heap.growth} |`);
+    const n = 5000, seconds = quick ? 4 : 10;
+    const rawPaced = json(sh(`${pin}${bin} ${n} paced ${seconds} 4`));
+    const rawPacedCookie = json(sh(`${pin}${bin} ${n} paced ${seconds} 4 cookie`));
+    // All watched in one loop (worst case: one big tick), then arriving over one interval in 20 groups.
+    watch = [1, 20].map((stagger) => watchCost(bin, rawPaced, rawPacedCookie, stagger));
+    console.log(`\nwatch() on ${n} connections at 4 Hz, ${seconds} s windows (idle window first, same process):`);
+    console.log('| measure | all at once | staggered (20 groups) |\n|---|---:|---:|');
+    const row = (label, f) => console.log(`| ${label} | ${watch.map(f).join(' | ')} |`);
+    row('mode', (w) => w.mode);
+    row('reads in window', (w) => w.readsInWindow);
+    row('reads per tick (median tick ms / max tick ms)', (w) => `${fmt(w.watched.readsPerTick)} (${fmt(w.watched.tickMsMedian, 2)} / ${fmt(w.watched.tickMsMax, 2)})`);
+    row('added CPU, ns per socket read', (w) => fmt(w.addedNsPerRead));
+    row('raw C at 4 Hz, CPU ns per read: TCP_INFO+SIOCOUTQ / +SO_COOKIE', () => `${fmt(rawPaced.cpuNsPerRead)} / ${fmt(rawPacedCookie.cpuNsPerRead)}`);
+    row('  of which user / kernel, ns per read (timer-driven window)', (w) => `${fmt((w.watched.userUs - w.idle.userUs) * 1e3 / w.readsInWindow)} / ${fmt((w.watched.systemUs - w.idle.systemUs) * 1e3 / w.readsInWindow)}`);
+    row('hot ticks back to back: user / kernel ns per read', (w) => `${fmt(w.hotTicks.userNsPerRead)} / ${fmt(w.hotTicks.systemNsPerRead)}`);
+    row('CPU ratio to raw (target <= 1.5)', (w) => fmt(w.cpuRatio, 2));
+    row('CPU ratio to raw with SO_COOKIE', (w) => fmt(w.cpuRatioVsCookieRaw, 2));
+    row('loop delay p99, idle / watched, ms', (w) => `${fmt(w.idle.delayP99Ms, 2)} / ${fmt(w.watched.delayP99Ms, 2)}`);
+    row('added loop delay p99, ms (target <= 2)', (w) => fmt(w.addedDelayP99Ms, 2));
+    row('loop delay max, idle / watched, ms', (w) => `${fmt(w.idle.delayMaxMs, 2)} / ${fmt(w.watched.delayMaxMs, 2)}`);
+    row('heap growth after gc over >= 1e6 forced reads, bytes', (w) => `${w.heap.growth} (${w.heap.reads} reads)`);
   }
   let detection = null;
   if (args.has('--detection')) {
@@ -132,6 +139,8 @@ function main() {
     } else console.log('\n(bench/detection.js not present)');
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  machine.loadavgAfter = os.loadavg();
+  console.log(`\nload average before ${machine.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}, after ${machine.loadavgAfter.map((x) => x.toFixed(2)).join(' ')} (2 cores; other work on the machine shows up as noise)`);
   const outDir = path.join(here, 'results');
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ machine, batch, watch, detection }, null, 2) + '\n');

@@ -12,6 +12,7 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
+const binding = require('../dist/binding');
 const { scheduler } = require('../dist/scheduler');
 const { fdOf } = require('../dist/fd');
 const { socketCookie } = require('../dist/sockopt');
@@ -24,6 +25,10 @@ const modeArg = process.argv.find((a) => a.startsWith('--mode='));
 const watchPath = join(__dirname, '..', 'dist', 'watch.js');
 const mode = modeArg ? modeArg.slice(7) : existsSync(watchPath) ? 'watch' : 'scheduler';
 const INTERVAL_MS = 250;
+// --stagger=K: start watching in K groups spread over one interval (as
+// connections arriving over time would be), instead of all in one loop.
+const staggerArg = process.argv.find((a) => a.startsWith('--stagger='));
+const STAGGER = staggerArg ? Math.max(1, Number(staggerArg.slice(10))) : 1;
 if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -53,14 +58,29 @@ async function measureWindow(ms) {
   };
 }
 
+// Counts socket reads in either mode: the scheduler calls binding.native.readBatch at call time.
 let reads = 0;
+const readBatch = binding.native.readBatch;
+binding.native.readBatch = function countedReadBatch(fds, cookies, count, out, stride) {
+  reads += count;
+  return readBatch.call(this, fds, cookies, count, out, stride);
+};
+// Duration of each tick that read something: the longest synchronous block watch adds.
+const tickMs = [];
+const runOnce = scheduler.runOnce;
+scheduler.runOnce = function timedRunOnce(force) {
+  const before = reads;
+  const t = performance.now();
+  const r = runOnce.call(this, force);
+  if (reads > before && tickMs.length < 100000) tickMs.push(performance.now() - t);
+  return r;
+};
 const R = TCP_INFO_OFFSETS;
 /** What a watcher does per sample in the steady state: a few field reads, no allocation. */
 function subscriberFor() {
   const last = { retransmits: 0, backoff: 0, lastAckRecv: 0, rto: 0, state: 0, q: 0 };
   return {
     onSample(s) {
-      reads++;
       if (s.errno !== 0) return;
       last.state = s.state;
       last.retransmits = s.u8(R.retransmits);
@@ -78,29 +98,37 @@ async function main() {
   const idle = await measureWindow(windowMs);
 
   const stops = [];
-  if (mode === 'watch') {
-    const { watch } = require(watchPath);
-    for (const s of conns.clients) {
-      const w = watch(s, { interval: INTERVAL_MS });
-      s.on('tcp-vitals:sample', () => { reads++; });
-      stops.push(() => (typeof w?.stop === 'function' ? w.stop() : typeof w?.close === 'function' ? w.close() : undefined));
-    }
-  } else {
-    for (const s of conns.clients) {
-      const reg = scheduler.add(fdOf(s), socketCookie(s), INTERVAL_MS, subscriberFor());
-      stops.push(() => reg.remove());
-    }
+  const startOne = mode === 'watch'
+    ? (() => { const { watch } = require(watchPath); return (s) => { const w = watch(s, { interval: INTERVAL_MS }); stops.push(() => w.stop()); }; })()
+    : (s) => { const reg = scheduler.add(fdOf(s), socketCookie(s), INTERVAL_MS, subscriberFor()); stops.push(() => reg.remove()); };
+  const per = Math.ceil(n / STAGGER);
+  for (let g = 0; g < STAGGER; g++) {
+    for (const s of conns.clients.slice(g * per, (g + 1) * per)) startOne(s);
+    if (STAGGER > 1) await sleep(INTERVAL_MS / STAGGER);
   }
   await sleep(1000); // let the first ticks and JIT settle
   const readsBefore = reads;
+  tickMs.length = 0;
   const watched = await measureWindow(windowMs);
-  const windowReads = mode === 'scheduler' ? reads - readsBefore : watched.ticks > 0 ? null : 0;
+  const ticks = [...tickMs].sort((a, b) => a - b);
+  watched.tickMsMedian = ticks[ticks.length >> 1];
+  watched.tickMsMax = ticks[ticks.length - 1];
+  watched.readsPerTick = (reads - readsBefore) / Math.max(1, ticks.length);
+  const windowReads = reads - readsBefore;
 
   // Heap flatness over >= 1e6 socket reads (forced ticks read every entry).
   const ticksFor1M = Math.ceil(1e6 / n);
+  const readsBeforeHeap = reads;
   const checkpoints = [];
   const every = Math.max(1, Math.floor(ticksFor1M / 10));
   for (let t = 0; t < 20; t++) scheduler.runOnce(true); // warm-up
+  // Hot ticks back to back (caches warm): CPU split per read, user vs kernel.
+  const hotReads0 = reads;
+  const hot0 = process.cpuUsage();
+  for (let t = 0; t < 100; t++) scheduler.runOnce(true);
+  const hot = process.cpuUsage(hot0);
+  const hotReads = reads - hotReads0;
+  const hotTicks = { reads: hotReads, userNsPerRead: (hot.user * 1e3) / hotReads, systemNsPerRead: (hot.system * 1e3) / hotReads };
   global.gc(); global.gc();
   const heapStart = process.memoryUsage().heapUsed;
   let done = 0;
@@ -113,11 +141,12 @@ async function main() {
     }
   }
   const heapEnd = checkpoints[checkpoints.length - 1].heapUsed;
+  const heapReads = reads - readsBeforeHeap;
   for (const stop of stops) stop();
   await conns.close();
   process.stdout.write(JSON.stringify({
-    mode, n, intervalMs: INTERVAL_MS, windowMs, idle, watched, windowReads,
-    heap: { start: heapStart, end: heapEnd, growth: heapEnd - heapStart, max: Math.max(...checkpoints.map((c) => c.heapUsed)), reads: done, checkpoints },
+    mode, n, intervalMs: INTERVAL_MS, stagger: STAGGER, windowMs, idle, watched, windowReads, hotTicks,
+    heap: { start: heapStart, end: heapEnd, growth: heapEnd - heapStart, max: Math.max(...checkpoints.map((c) => c.heapUsed)), reads: heapReads, checkpoints },
   }) + '\n');
 }
 
