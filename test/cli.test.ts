@@ -374,11 +374,11 @@ describeNetns('tcp-vitals in network namespaces', () => {
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     for (let i = 0; i < 100 && !out.includes('t = '); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).toContain(`tvdemo-${child.pid}-a`);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).toMatch(new RegExp(`tvdemo-${child.pid}-\\d+-a`));
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('close', r));
     expect(code).toBe(130);
-    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`tvdemo-${child.pid}`);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`tvdemo-${child.pid}-`);
 
     const r = await runCli(['demo'], { prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] });
     expect(r.code).toBe(2);

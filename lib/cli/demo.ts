@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { durationOption, EXIT_FAILURE, parse, UsageError } from './args';
 import { formatBytes, formatDuration, formatShortDuration } from './format';
 import { Screen } from './screen';
-import { DemoNetwork, namespacesUnavailableReason } from './netns';
+import { NetnsPair, namespacesUnavailableReason } from './netns';
 
 const HELP = `Usage: tcp-vitals demo [options]        (needs root)
 
@@ -60,9 +60,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const duration = durationOption('duration', values.duration, 5000, 120_000) ?? 15_000;
   if (vanishAfter >= duration) throw new UsageError('--vanish-after must be shorter than --duration');
   const missing = namespacesUnavailableReason();
-  if (missing) throw new UsageError(missing);
+  if (missing) throw new UsageError(process.getuid?.() !== 0 ? `${missing} (try: sudo npx tcp-vitals demo)` : missing);
 
-  const net = new DemoNetwork(ADDR_A, ADDR_B);
+  const net = new NetnsPair({ prefix: 'tvdemo', addrA: ADDR_A, addrB: ADDR_B });
   const cleanup = (): void => net.destroy();
   const onSignal = (signal: NodeJS.Signals): void => {
     cleanup();
@@ -100,7 +100,7 @@ function waitForMessage(child: ChildProcess, type: string, timeoutMs: number, wh
   });
 }
 
-async function play(net: DemoNetwork, timeout: number, vanishAfter: number, duration: number): Promise<number> {
+async function play(net: NetnsPair, timeout: number, vanishAfter: number, duration: number): Promise<number> {
   const dist = __dirname;
   const peer = net.spawnNode(net.b, join(dist, 'demo-peer.js'), [ADDR_B, String(PORT)]);
   await waitForMessage(peer, 'listening', 10_000, 'the demo server');

@@ -1,37 +1,22 @@
 /**
- * Two hosts joined by a cable, made of network namespaces (see
- * ../shared/fault-injection.md). Names are unique per process and pair; every
- * namespace is deleted by destroy(), and on process exit as a last resort.
+ * The test suite's fault harness: two hosts joined by a cable, made of
+ * network namespaces (../shared/fault-injection.md). It builds on the
+ * package's own NetnsPair (lib/cli/netns.ts), adding jest's skip/fail rule
+ * and an IPC message channel to the child processes.
  *
  * Code under test runs in a child Node process inside namespace A (so sysctls
  * set there touch nothing else); the peer runs in namespace B.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_ADDR_A, DEFAULT_ADDR_B, namespacesUnavailableReason, NetnsPair } from '../../lib/cli/netns';
 
-export const ADDR_A = '10.213.7.1';
-export const ADDR_B = '10.213.7.2';
-
-let counter = 0;
-const live = new Set<string>();
-
-function sh(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
-}
+export const ADDR_A = DEFAULT_ADDR_A;
+export const ADDR_B = DEFAULT_ADDR_B;
 
 /** Why network-namespace tests cannot run here, or null when they can. */
-export function netnsUnavailableReason(): string | null {
-  if (process.getuid?.() !== 0) return 'not root (CAP_NET_ADMIN needed for ip netns / nft)';
-  for (const bin of ['ip', 'nft']) {
-    try {
-      sh('sh', ['-c', `command -v ${bin}`]);
-    } catch {
-      return `${bin} is not installed (apt-get install -y iproute2 nftables)`;
-    }
-  }
-  return null;
-}
+export const netnsUnavailableReason = namespacesUnavailableReason;
 
 /**
  * describe() for tests that need namespaces. Without the prerequisites it
@@ -53,18 +38,6 @@ export function describeNetns(name: string, fn: () => void): void {
     describe.skip(name, fn);
   }
 }
-
-function cleanup(ns: string): void {
-  try {
-    for (const pid of sh('ip', ['netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
-      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-    }
-  } catch { /* namespace gone */ }
-  try { sh('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
-  live.delete(ns);
-}
-
-process.on('exit', () => { for (const ns of [...live]) cleanup(ns); });
 
 /** A message channel to a child Node process (IPC, JSON messages). */
 export class Child {
@@ -100,83 +73,30 @@ export class Child {
 
 /** A pair of namespaces joined by a veth cable: A = 10.213.7.1, B = 10.213.7.2. */
 export class NetPair {
-  private children: Child[] = [];
-  private constructor(readonly a: string, readonly b: string) {}
+  private constructor(private readonly net: NetnsPair) {}
 
   static create(): NetPair {
-    const id = `${process.pid % 100000}-${counter++}`;
-    const a = `tv-${id}-a`, b = `tv-${id}-b`;
-    const va = `tv${process.pid % 100000}x${counter}a`, vb = `tv${process.pid % 100000}x${counter}b`;
-    const pair = new NetPair(a, b);
-    try {
-      for (const ns of [a, b]) { sh('ip', ['netns', 'add', ns]); live.add(ns); }
-      sh('ip', ['link', 'add', va, 'netns', a, 'type', 'veth', 'peer', 'name', vb, 'netns', b]);
-      sh('ip', ['-n', a, 'addr', 'add', `${ADDR_A}/24`, 'dev', va]);
-      sh('ip', ['-n', b, 'addr', 'add', `${ADDR_B}/24`, 'dev', vb]);
-      for (const [ns, dev] of [[a, va], [b, vb]]) {
-        sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-        sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-      }
-    } catch (e) {
-      pair.destroy();
-      throw e;
-    }
-    return pair;
+    return new NetPair(new NetnsPair());
   }
+
+  get a(): string { return this.net.a; }
+  get b(): string { return this.net.b; }
 
   /** Runs a command inside a namespace and returns its stdout. */
-  exec(ns: string, cmd: string, args: string[] = [], input?: string): string {
-    return sh('ip', ['netns', 'exec', ns, cmd, ...args], input);
-  }
-
+  exec(ns: string, cmd: string, args: string[] = [], input?: string): string { return this.net.exec(ns, cmd, args, input); }
   /** Sets a per-namespace sysctl, e.g. ('net.ipv4.tcp_retries2', 4). */
-  sysctl(ns: string, key: string, value: string | number): void {
-    this.exec(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
-  }
-
+  sysctl(ns: string, key: string, value: string | number): void { this.net.sysctl(ns, key, value); }
   /** Starts `node script args...` inside `ns` with an IPC channel. Killed by destroy(). */
   spawnNode(ns: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Child {
-    const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, script, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ...env },
-    });
-    const child = new Child(proc);
-    this.children.push(child);
-    return child;
+    return new Child(this.net.spawnNode(ns, script, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } }));
   }
-
   /** B vanishes: drops everything in and out (no RST, no ICMP). */
-  vanish(ns = this.b): void {
-    this.exec(ns, 'nft', ['-f', '-'], [
-      'table inet vanish {',
-      '  chain in  { type filter hook input  priority 0; policy drop; }',
-      '  chain out { type filter hook output priority 0; policy drop; }',
-      '}',
-      '',
-    ].join('\n'));
-  }
-
+  vanish(ns = this.b): void { this.net.vanish(ns); }
   /** Undoes vanish(). */
-  heal(ns = this.b): void {
-    this.exec(ns, 'nft', ['delete', 'table', 'inet', 'vanish']);
-  }
-
+  heal(ns = this.b): void { this.net.heal(ns); }
   /** Random loss of `percent` % of packets entering and leaving `ns`. */
-  loss(percent: number, ns = this.b): void {
-    this.exec(ns, 'nft', ['-f', '-'], [
-      'table inet lossy {',
-      `  chain in  { type filter hook input  priority 0; policy accept; numgen random mod 100 < ${percent} drop; }`,
-      `  chain out { type filter hook output priority 0; policy accept; numgen random mod 100 < ${percent} drop; }`,
-      '}',
-      '',
-    ].join('\n'));
-  }
-
-  destroy(): void {
-    for (const c of this.children) c.kill();
-    cleanup(this.a);
-    cleanup(this.b);
-  }
+  loss(percent: number, ns = this.b): void { this.net.loss(percent, ns); }
+  destroy(): void { this.net.destroy(); }
 }
 
 /** Absolute path of a fixture script in test/fixtures. */
