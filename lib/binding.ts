@@ -23,6 +23,7 @@ export interface NativeConstants {
   readonly SO_REUSEADDR: number;
   readonly SO_REUSEPORT: number;
   readonly SO_COOKIE: number;
+  readonly SO_MAX_PACING_RATE: number;
   readonly TCP_NODELAY: number;
   readonly TCP_MAXSEG: number;
   readonly TCP_CORK: number;

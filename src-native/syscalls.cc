@@ -56,7 +56,9 @@ int ReadQueues(int fd, Queues* out) {
 }
 
 int ReadTcpInfo(int fd, void* buf, size_t cap) {
-  std::memset(buf, 0, cap);
+  // A detached or empty JS buffer arrives as (nullptr, 0): memset(nullptr, 0, 0)
+  // is undefined behaviour (UBSan flagged it under the fuzzer).
+  if (cap > 0) std::memset(buf, 0, cap);
   return GetSockOpt(fd, IPPROTO_TCP, TCP_INFO, buf, cap);
 }
 

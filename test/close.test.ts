@@ -14,8 +14,7 @@ import { sleep, waitUntil } from './helpers/loopback';
 
 const RESPONSE = 8 * 1024 * 1024;
 const REQUEST = 32 * 1024;
-/** SO_MAX_PACING_RATE (asm-generic/socket.h; not among the addon's constants). */
-const SO_MAX_PACING_RATE = 47;
+const { SO_MAX_PACING_RATE } = constants;
 /** Server send rate, bytes/s: loopback then delivers in paced bursts the client reads at once. */
 const PACING_RATE = 4 * 1024 * 1024;
 
