@@ -12,19 +12,40 @@ const HEADER = native.constants.RECORD_HEADER;
 export const RECORD_STRIDE = HEADER + Math.ceil(TCP_INFO_KNOWN_LENGTH / 8) * 8;
 /** Smallest allowed polling interval, ms. */
 export const MIN_INTERVAL_MS = 10;
+/**
+ * Most sockets read in one synchronous slice; the rest of a tick continues on
+ * setImmediate so 5,000 due sockets never block the event loop in one go.
+ */
+export const MAX_SLICE = 512;
+/**
+ * Entries due within this long of a tick are read in it (capped at a quarter
+ * of their interval): keeps sockets with the same interval in one batch
+ * instead of drifting into one tick each.
+ */
+export const COALESCE_MS = 25;
 
 /** A read-only view of one socket's batch record. */
 export class Sample {
-  /** @internal */ buf: Buffer = Buffer.alloc(0);
+  private records: Buffer = Buffer.alloc(0);
+  /** Int32 view of the records (8-byte aligned): header reads are plain loads. */
+  private words: Int32Array = new Int32Array(0);
+  /** @internal The record buffer being viewed; setting it rebuilds the Int32 view only when it changes. */
+  get buf(): Buffer { return this.records; }
+  set buf(records: Buffer) {
+    if (records === this.records) return;
+    if (records.byteOffset % 4 !== 0) throw new RangeError('batch records must be 4-byte aligned');
+    this.records = records;
+    this.words = new Int32Array(records.buffer, records.byteOffset, records.length >> 2);
+  }
   /** @internal */ base = 0;
   /** errno of the read (0 = ok; ESTALE = the fd now belongs to another socket). */
-  get errno(): number { return this.buf.readInt32LE(this.base + 4); }
+  get errno(): number { return this.words[(this.base >> 2) + 1]; }
   /** Bytes of tcp_info the kernel returned (0 on error). */
-  get infoLength(): number { return this.buf.readInt32LE(this.base); }
+  get infoLength(): number { return this.words[this.base >> 2]; }
   /** SIOCOUTQ, bytes (unacked + unsent, +1 for a queued FIN). */
-  get sendQueue(): number { return this.buf.readInt32LE(this.base + 8); }
+  get sendQueue(): number { return this.words[(this.base >> 2) + 2]; }
   /** SIOCOUTQNSD, bytes never sent. */
-  get unsent(): number { return this.buf.readInt32LE(this.base + 12); }
+  get unsent(): number { return this.words[(this.base >> 2) + 3]; }
   /** tcpi_state number (7 = CLOSE). */
   get state(): number { return this.buf[this.base + HEADER]; }
   /** A u8 tcp_info field at byte `off`. */
@@ -80,8 +101,10 @@ export class Scheduler {
   private fds = new Int32Array(64);
   private cookies = new BigUint64Array(64);
   private due: Entry[] = [];
+  private picked: Entry[] = [];
   private out = Buffer.alloc(64 * RECORD_STRIDE);
   private timer: NodeJS.Timeout | null = null;
+  private continuation: NodeJS.Immediate | null = null;
   private timerAt = Infinity;
   private dirty = false;
   private readonly sample = new Sample();
@@ -152,31 +175,49 @@ export class Scheduler {
     this.runOnce();
   };
 
-  /** Runs one tick now (reads every due entry). Exposed for tests and benchmarks. */
+  /**
+   * Runs one tick now: reads every due entry (all entries with `force`), at
+   * most MAX_SLICE per synchronous slice. Exposed for tests and benchmarks.
+   */
   runOnce(force = false): void {
     this.ticks++;
+    if (this.continuation) { clearImmediate(this.continuation); this.continuation = null; }
     if (this.dirty) this.compact();
     const t = now();
     const due = this.due;
     due.length = 0;
     for (const e of this.entries) {
-      if (e.removed || (!force && e.nextDue > t + 1)) continue;
-      if (e.sub.valid && !e.sub.valid()) { e.removed = true; this.dirty = true; continue; }
+      if (e.removed || (!force && e.nextDue > t + Math.min(COALESCE_MS, e.interval / 4))) continue;
       due.push(e);
     }
-    const n = due.length;
+    this.readSlices(0, force);
+  }
+
+  private readSlices(from: number, sync: boolean): void {
+    const due = this.due;
+    const end = sync ? due.length : Math.min(due.length, from + MAX_SLICE);
+    let n = 0;
+    this.ensureCapacity(end - from);
+    // valid() runs right before the read, with no JS in between: an fd that
+    // passes it cannot be closed and reused before readBatch sees it.
+    const picked = this.picked;
+    picked.length = 0;
+    for (let i = from; i < end; i++) {
+      const e = due[i];
+      if (e.removed) continue;
+      if (e.sub.valid && !e.sub.valid()) { e.removed = true; this.dirty = true; continue; }
+      this.fds[n] = e.fd;
+      this.cookies[n] = e.cookie;
+      picked.push(e);
+      n++;
+    }
     if (n > 0) {
-      this.ensureCapacity(n);
-      for (let i = 0; i < n; i++) {
-        this.fds[i] = due[i].fd;
-        this.cookies[i] = due[i].cookie;
-      }
       native.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
       const s = this.sample;
       s.buf = this.out;
       const at = now();
       for (let i = 0; i < n; i++) {
-        const e = due[i];
+        const e = picked[i];
         if (e.removed) continue;
         e.nextDue = at + e.interval;
         s.base = i * RECORD_STRIDE;
@@ -187,6 +228,12 @@ export class Scheduler {
           process.nextTick(() => { throw err; });
         }
       }
+    }
+    picked.length = 0;
+    if (end < due.length) {
+      this.continuation = setImmediate(() => { this.continuation = null; this.readSlices(end, false); });
+      this.continuation.unref();
+      return;
     }
     due.length = 0;
     if (this.dirty) this.compact();
