@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function start(mode: string, timeout: number, extra: Record<string, unknown> = {}) {
   const pair = NetPair.create();
   pairs.push(pair);
-  const peer = pair.spawnNode(pair.b, fixture('failfast-peer.js'), [ADDR_B, String(PORT)]);
+  const peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, String(PORT)]);
   await peer.waitFor((m) => m.type === 'listening', 10_000);
   const client = pair.spawnNode(pair.a, fixture('failfast-client.js'),
     [JSON.stringify({ host: ADDR_B, port: PORT, timeout, mode, ...extra })]);

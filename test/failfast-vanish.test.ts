@@ -16,7 +16,7 @@ const pairs: NetPair[] = [];
 async function start(mode: string, timeout: number, extra: Record<string, unknown> = {}, connectFirst = true): Promise<Scenario> {
   const pair = NetPair.create();
   pairs.push(pair);
-  const peer = pair.spawnNode(pair.b, fixture('failfast-peer.js'), [ADDR_B, String(PORT)]);
+  const peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, String(PORT)]);
   await peer.waitFor((m) => m.type === 'listening', 10_000);
   if (!connectFirst) pair.vanish();
   const client = pair.spawnNode(pair.a, fixture('failfast-client.js'),
