@@ -575,7 +575,7 @@ export function explainDeadlines(d: Deadlines): string[] {
     }
   }
   lines.push(i.userTimeoutMs > 0
-    ? `Peer alive but not reading (zero window): the connection is aborted after ${windowText(w.whileZeroWindow)} of unanswered window probing, although the peer is alive.`
+    ? `Peer alive but not reading (zero window): the connection is aborted after ${windowText(w.whileZeroWindow)} of window probing: TCP_USER_TIMEOUT aborts it although the peer answers every probe.`
     : 'Peer alive but not reading (zero window): never aborted by the kernel (window probes are answered).');
   lines.push(`connect() to a silent address gives up after ${windowText(w.whileConnecting)}`
     + (i.userTimeoutMs > 0 ? ' (TCP_USER_TIMEOUT or TCP_SYNCNT, whichever comes first).' : ` (SYN retries ${i.synRetries}${i.synLinearTimeouts ? `, the first ${i.synLinearTimeouts} timeouts linear` : ''}).`));
