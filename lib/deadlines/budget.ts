@@ -1,0 +1,27 @@
+/**
+ * The kernel's RTO constants and tcp_model_timeout(): how much time a number
+ * of retries stands for.
+ */
+import { validateNumber } from './validate';
+
+/** TCP_RTO_MIN, ms: the kernel's built-in minimum RTO, also the rto_base of the tcp_retries2 budget. */
+export const TCP_RTO_MIN_MS = 200;
+/** TCP_TIMEOUT_INIT, ms: initial RTO of a SYN, also the rto_base of the SYN budget. */
+export const TCP_TIMEOUT_INIT_MS = 1000;
+/** TCP_RTO_MAX, ms: built-in ceiling of the RTO. */
+export const TCP_RTO_MAX_MS = 120_000;
+
+/**
+ * tcp_model_timeout(): the time budget, ms, that `n` retries stand for when
+ * the RTO starts at `rtoBase` and doubles up to `rtoMax`.
+ * `retriesBudgetMs(15)` = 924600; with rtoMax 1000: 14400.
+ */
+export function retriesBudgetMs(n: number, rtoBase = TCP_RTO_MIN_MS, rtoMax = TCP_RTO_MAX_MS): number {
+  validateNumber('n', n, 0, 255, true);
+  validateNumber('rtoBase', rtoBase, 1, 3_600_000);
+  validateNumber('rtoMax', rtoMax, rtoBase, 3_600_000);
+  const thresh = Math.floor(Math.log2(Math.floor(rtoMax / rtoBase)));
+  return n <= thresh
+    ? (2 ** (n + 1) - 1) * rtoBase
+    : (2 ** (thresh + 1) - 1) * rtoBase + (n - thresh) * rtoMax;
+}
