@@ -28,7 +28,7 @@ import { codedError, DeathReason, invalidArgType, outOfRange, peerGoneError, Pee
 import { fdOf } from './fd';
 import { setOptions, SocketOptions } from './options';
 import { Registration, Sample, scheduler } from './scheduler';
-import { readTcpInfoRaw, readU64, TCP_INFO_OFFSETS } from './tcpinfo';
+import { readTcpInfoRaw, readU64, TCP_INFO_OFFSETS, TCP_STATE } from './tcpinfo';
 
 /** Smallest accepted `timeout`, ms: one second of keepalive idle plus one probe interval. */
 export const FAIL_FAST_MIN_TIMEOUT_MS = 2_000;
@@ -72,8 +72,6 @@ export interface FailFastHandle {
   stop(): void;
 }
 
-const TCP_CLOSE = 7;
-const TCP_SYN_SENT = 2;
 const OFF = {
   retransmits: TCP_INFO_OFFSETS.retransmits,
   probes: TCP_INFO_OFFSETS.probes,
@@ -139,7 +137,7 @@ interface Observation {
 /** Classifies one tcp_info + queue reading; null when it shows nothing wrong. */
 function pathOf(sendQueue: number, unsent: number, retransmits: number, probes: number,
   sndWnd: number | undefined, state: number): DeathReason | null {
-  if (state === TCP_SYN_SENT) return 'retransmit';
+  if (state === TCP_STATE.SYN_SENT) return 'retransmit';
   if (sendQueue - unsent > 0 && retransmits > 0) return 'retransmit';
   if (unsent > 0 && sendQueue === unsent && (sndWnd === 0 || probes > 0)) return 'zero-window';
   if (retransmits > 0) return 'retransmit';
@@ -242,7 +240,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
     const sndWnd = s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined;
     const bytesAcked = s.u64(OFF.bytesAcked);
 
-    if (state === TCP_CLOSE) {
+    if (state === TCP_STATE.CLOSE) {
       onKernelClosed(sendQueue, unsent, retransmits, probes, sndWnd, bytesAcked);
       return;
     }
@@ -272,7 +270,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   /** tcpi_state is CLOSE while Node still holds the socket. */
   const onKernelClosed = (sendQueue: number, unsent: number, retransmits: number, probes: number,
     sndWnd: number | undefined, bytesAcked: number): void => {
-    const reason = seen.hint ?? pathOf(sendQueue, unsent, retransmits, probes, sndWnd, TCP_CLOSE);
+    const reason = seen.hint ?? pathOf(sendQueue, unsent, retransmits, probes, sndWnd, TCP_STATE.CLOSE);
     if (reason === null && socket.writableEnded && sendQueue <= 0) {
       // We sent our FIN and everything was acknowledged: an orderly close
       // Node has not read to the end yet, not a death.
@@ -298,7 +296,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
         if (native.queues(f, q) === 0) sendQueue = q[0];
         if (reason === null) {
           const sndWnd = OFF.sndWnd + 4 <= length ? buf.readUInt32LE(OFF.sndWnd) : undefined;
-          reason = pathOf(sendQueue, q[1], buf[OFF.retransmits], buf[OFF.probes], sndWnd, TCP_CLOSE);
+          reason = pathOf(sendQueue, q[1], buf[OFF.retransmits], buf[OFF.probes], sndWnd, TCP_STATE.CLOSE);
         }
       } catch { /* fd unusable: fall back to counting everything as unacknowledged */ }
     }

@@ -4,7 +4,7 @@
  */
 export { constants, getsockopt, setsockopt, queues, socketCookie } from './sockopt';
 export type { Queues } from './sockopt';
-export { tcpInfo, decodeTcpInfo, TCP_STATES, TCPI_OPT, CA_STATES } from './tcpinfo';
+export { tcpInfo, decodeTcpInfo, TCP_STATES, TCP_STATE, TCPI_OPT, CA_STATES } from './tcpinfo';
 export type { TcpInfo, TcpState } from './tcpinfo';
 export { setOptions, getOptions } from './options';
 export type { SocketOptions } from './options';

@@ -14,6 +14,10 @@ export const TCP_STATES = [
 ] as const;
 /** A TCP state name, as in {@link TCP_STATES}. */
 export type TcpState = (typeof TCP_STATES)[number];
+/** State numbers by name (TCP_STATE.CLOSE === 7), for hot paths that compare raw tcpi_state bytes. */
+export const TCP_STATE = Object.freeze(
+  Object.fromEntries(TCP_STATES.map((name, n) => [name, n])) as Record<TcpState, number>,
+);
 
 /** Congestion-avoidance states (tcpi_ca_state). */
 export const CA_STATES = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'] as const;

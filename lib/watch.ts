@@ -18,7 +18,7 @@ import { getOptions } from './options';
 import { Registration, Sample, scheduler, MIN_INTERVAL_MS } from './scheduler';
 import { socketCookie } from './sockopt';
 import { kernelSettings } from './sysctl';
-import { TCP_INFO_OFFSETS, TcpInfo } from './tcpinfo';
+import { TCP_INFO_OFFSETS, TCP_STATE, TcpInfo } from './tcpinfo';
 
 /** Event names emitted on a watched socket. */
 export const WATCH_EVENTS = Object.freeze({
@@ -125,7 +125,6 @@ const OFF = {
   totalRtoTime: TCP_INFO_OFFSETS.totalRtoTime,
   sndWnd: TCP_INFO_OFFSETS.sndWnd,
 };
-const TCP_CLOSE = 7;
 const ESTALE = native.constants.ESTALE;
 const INT_MAX = 0x7fffffff;
 
@@ -222,7 +221,7 @@ export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
       stop();
       return;
     }
-    if (sample.state === TCP_CLOSE) {
+    if (sample.state === TCP_STATE.CLOSE) {
       const b = base(sample);
       const reason: DeathReason = lastRetransmits > 0 ? 'retransmit'
         : lastZeroWindowUnsent ? 'zero-window'

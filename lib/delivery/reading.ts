@@ -6,12 +6,9 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { native } from '../binding';
 import { RECORD_STRIDE, Sample } from '../scheduler';
-import { TCP_INFO_OFFSETS } from '../tcpinfo';
+import { TCP_INFO_OFFSETS, TCP_STATE } from '../tcpinfo';
 
 const BYTES_ACKED = TCP_INFO_OFFSETS.bytesAcked;
-
-/** tcp_info states the delivery API looks at. */
-export const TCP_STATE = { FIN_WAIT1: 4, CLOSE: 7, LAST_ACK: 9, CLOSING: 11 } as const;
 
 /** One consistent-enough reading of the kernel's side (tcp_info, then SIOCOUTQ). */
 export interface Reading {

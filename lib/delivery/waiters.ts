@@ -5,7 +5,8 @@
 import * as net from 'node:net';
 import { codedError, peerGoneError, PeerGoneError } from '../errors';
 import { account, unacknowledgedOf } from './account';
-import { finQueued, Reading, TCP_STATE } from './reading';
+import { TCP_STATE } from '../tcpinfo';
+import { finQueued, Reading } from './reading';
 
 /** One pending acked() call. */
 export interface Waiter {
