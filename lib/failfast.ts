@@ -27,8 +27,8 @@ import { retainedUnacknowledged } from './delivery';
 import { codedError, DeathReason, invalidArgType, outOfRange, peerGoneError, PeerGoneError } from './errors';
 import { fdOf } from './fd';
 import { setOptions, SocketOptions } from './options';
-import { Registration, Sample, scheduler } from './scheduler';
-import { readTcpInfoRaw, readU64, TCP_INFO_OFFSETS, TCP_STATE } from './tcpinfo';
+import { readOne, Registration, Sample, scheduler } from './scheduler';
+import { TCP_INFO_OFFSETS, TCP_STATE } from './tcpinfo';
 
 /** Smallest accepted `timeout`, ms: one second of keepalive idle plus one probe interval. */
 export const FAIL_FAST_MIN_TIMEOUT_MS = 2_000;
@@ -289,16 +289,16 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
     let bytesAcked = -1, sendQueue = 0, reason: DeathReason | null = seen.hint;
     const f = currentFd(socket);
     if (f >= 0) {
-      try {
-        const { buf, length } = readTcpInfoRaw(f);
-        if (OFF.bytesAcked + 8 <= length) bytesAcked = readU64(buf, OFF.bytesAcked);
-        const q = new Int32Array(3);
-        if (native.queues(f, q) === 0) sendQueue = q[0];
+      // One batch record; null (fd unusable) counts everything as unacknowledged.
+      const s = readOne(f);
+      if (s) {
+        if (s.has(OFF.bytesAcked, 8)) bytesAcked = s.u64(OFF.bytesAcked);
+        sendQueue = s.sendQueue;
         if (reason === null) {
-          const sndWnd = OFF.sndWnd + 4 <= length ? buf.readUInt32LE(OFF.sndWnd) : undefined;
-          reason = pathOf(sendQueue, q[1], buf[OFF.retransmits], buf[OFF.probes], sndWnd, TCP_STATE.CLOSE);
+          const sndWnd = s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined;
+          reason = pathOf(sendQueue, s.unsent, s.u8(OFF.retransmits), s.u8(OFF.probes), sndWnd, TCP_STATE.CLOSE);
         }
-      } catch { /* fd unusable: fall back to counting everything as unacknowledged */ }
+      }
     }
     if (reason === null && (e as { syscall?: unknown }).syscall === 'connect') reason = 'retransmit';
     e.reason = reason ?? 'kernel';

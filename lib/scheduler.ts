@@ -243,5 +243,25 @@ export class Scheduler {
   }
 }
 
+const oneFd = new Int32Array(1);
+const oneCookie = new BigUint64Array(1);
+const oneRecord = Buffer.alloc(RECORD_STRIDE);
+const oneSample = new Sample();
+
+/**
+ * Reads one fd now, outside the schedule: the same record a tick gives
+ * (tcp_info, SIOCOUTQ, SIOCOUTQNSD) in one native call. Returns a shared view,
+ * valid until the next readOne(), or null when the fd is unusable, not TCP, or
+ * (non-zero cookie) no longer the expected socket.
+ */
+export function readOne(fd: number, cookie = 0n): Sample | null {
+  oneFd[0] = fd;
+  oneCookie[0] = cookie;
+  native.readBatch(oneFd, oneCookie, 1, oneRecord, RECORD_STRIDE);
+  oneSample.buf = oneRecord;
+  oneSample.base = 0;
+  return oneSample.errno === 0 && oneSample.infoLength > 0 ? oneSample : null;
+}
+
 /** The process-wide scheduler shared by watch(), failFast(), acked() and watchServer(). */
 export const scheduler = new Scheduler();

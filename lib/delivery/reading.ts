@@ -4,8 +4,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { native } from '../binding';
-import { RECORD_STRIDE, Sample } from '../scheduler';
+import { readOne, Sample } from '../scheduler';
 import { TCP_INFO_OFFSETS, TCP_STATE } from '../tcpinfo';
 
 const BYTES_ACKED = TCP_INFO_OFFSETS.bytesAcked;
@@ -19,11 +18,6 @@ export interface Reading {
   sendQueue: number;
 }
 
-const oneFd = new Int32Array(1);
-const oneCookie = new BigUint64Array(1);
-const oneRecord = Buffer.alloc(RECORD_STRIDE);
-const oneSample = new Sample();
-
 /** The {@link Reading} in a scheduler sample (valid only inside onSample). */
 export function readingOf(sample: Sample): Reading {
   return {
@@ -35,13 +29,8 @@ export function readingOf(sample: Sample): Reading {
 
 /** Reads `fd` now; null when the fd is unusable or (cookie given) no longer this socket. */
 export function readNow(fd: number, cookie: bigint): Reading | null {
-  oneFd[0] = fd;
-  oneCookie[0] = cookie;
-  native.readBatch(oneFd, oneCookie, 1, oneRecord, RECORD_STRIDE);
-  oneSample.buf = oneRecord;
-  oneSample.base = 0;
-  if (oneSample.errno !== 0 || oneSample.infoLength <= 0) return null;
-  return readingOf(oneSample);
+  const sample = readOne(fd, cookie);
+  return sample && readingOf(sample);
 }
 
 /** Whether `socket` is TLS (the kernel then counts ciphertext, Node plaintext). */
