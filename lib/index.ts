@@ -23,7 +23,7 @@ export { watch, WATCH_EVENTS } from './watch';
 export type { Watcher, WatchOptions, RetransmitEvent, StallEvent, RecoveredEvent, DeadEvent, SampleEvent } from './watch';
 export { failFast, failFastOptions, FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS } from './failfast';
 export type { FailFastOptions, FailFastHandle } from './failfast';
-export { snapshot, SNAPSHOT_METRICS } from './snapshot';
+export { snapshot, snapshotOf, SNAPSHOT_METRICS } from './snapshot';
 export type { TcpSnapshot } from './snapshot';
 export { failFastAgent, FailFastAgent, FailFastHttpsAgent, failFastConnector } from './agent';
 export type { UndiciConnector } from './agent';

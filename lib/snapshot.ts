@@ -4,9 +4,9 @@
  * only grow, as Prometheus and OpenTelemetry expect for gauges and counters.
  */
 import * as net from 'node:net';
-import { fdOf, Target } from './fd';
-import { queues } from './sockopt';
-import { tcpInfo } from './tcpinfo';
+import { Target } from './fd';
+import { Queues, queues } from './sockopt';
+import { TcpInfo, tcpInfo } from './tcpinfo';
 
 /**
  * One reading of a TCP connection. Names and units are a stable contract.
@@ -90,15 +90,20 @@ const MS = 1e3;
 
 /**
  * Reads tcp_info and the queue sizes of a connected TCP socket (or fd) and
- * returns them as one flat {@link TcpSnapshot}. Cost: two syscalls plus a
- * decode (a few µs); meant for scrape-time collection, not hot loops (use
- * `watch` for that). Throws like `tcpInfo` and `queues` (e.g. ERR_SOCKET_CLOSED
- * for a destroyed socket, `ioctl EINVAL` for a listening socket).
+ * returns them as one flat {@link TcpSnapshot}. Cost: tcpInfo() plus queues()
+ * (a few µs); meant for scrape-time collection, not hot loops (use `watch` for
+ * that). Throws like `tcpInfo` and `queues` (e.g. ERR_SOCKET_CLOSED for a
+ * destroyed socket, `ioctl EINVAL` for a listening socket).
  */
 export function snapshot(target: Target): TcpSnapshot {
-  fdOf(target); // validates the target before any syscall
-  const info = tcpInfo(target);
-  const q = queues(target);
+  return snapshotOf(tcpInfo(target), queues(target), target);
+}
+
+/**
+ * The {@link TcpSnapshot} of readings you already have (no syscalls).
+ * `target` only adds Node's userland queue when it is a socket.
+ */
+export function snapshotOf(info: TcpInfo, q: Queues, target?: Target): TcpSnapshot {
   const out: TcpSnapshot = {
     tcp_state: info.stateNumber,
     tcp_rtt_seconds: info.rtt / US,

@@ -3,10 +3,11 @@
  * live. Exits 1 with the reason when the connection dies.
  */
 import * as net from 'node:net';
-import { deadlines, predictGiveUp } from '../deadlines';
+import { computeDeadlines, predictGiveUp } from '../deadlines';
 import { failFast } from '../failfast';
 import { getOptions } from '../options';
-import { snapshot, TcpSnapshot } from '../snapshot';
+import { snapshotOf, TcpSnapshot } from '../snapshot';
+import { queues } from '../sockopt';
 import { kernelSettings } from '../sysctl';
 import { TCP_STATES, tcpInfo } from '../tcpinfo';
 import { RecoveredEvent, RetransmitEvent, StallEvent, watch, WATCH_EVENTS } from '../watch';
@@ -72,12 +73,13 @@ function seconds(ms: number | undefined): number | null {
 
 /** Takes one sample of `socket` (throws when the socket is gone). */
 export function sampleOf(socket: net.Socket, startedAt: number): WatchSample {
-  const snap = snapshot(socket);
+  // Each reading once: the snapshot, the prediction and the deadlines share them.
   const info = tcpInfo(socket);
+  const snap = snapshotOf(info, queues(socket), socket);
   const options = getOptions(socket);
   const settings = kernelSettings();
   const prediction = predictGiveUp(info, settings, { userTimeout: options.userTimeout, rtoMax: options.rtoMax });
-  const d = deadlines(socket);
+  const d = computeDeadlines({ settings, options, info });
   return {
     time: new Date().toISOString(),
     elapsed_seconds: Math.round(performance.now() - startedAt) / 1000,
