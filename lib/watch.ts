@@ -230,6 +230,9 @@ export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
       stop();
       return;
     }
+    // Decoded at most once per tick, and only when an event is emitted.
+    let decoded: WatchEventBase | null = null;
+    const once = (): WatchEventBase => (decoded ??= base(sample));
     const retransmits = sample.u8(OFF.retransmits);
     const outstanding = sample.sendQueue - sample.unsent > 0 || sample.u32(OFF.unacked) > 0;
     const sinceAck = sample.u32(OFF.lastAckRecv);
@@ -246,7 +249,7 @@ export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
       if (retransmits > maxRetransmits) maxRetransmits = retransmits;
     }
     if (retransmits > lastRetransmits) {
-      const b = base(sample);
+      const b = once();
       lastPrediction = prediction(b.info);
       emit(WATCH_EVENTS.retransmit, {
         ...b, retransmits, backoff: b.info.backoff, rtoMs: b.info.rto / 1000, giveUp: lastPrediction,
@@ -255,7 +258,7 @@ export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
     lastRetransmits = retransmits;
     if (stalled && !stallReported) {
       stallReported = true;
-      const b = base(sample);
+      const b = once();
       emit(WATCH_EVENTS.stall, { ...b, sinceAckMs: sinceAck, giveUp: prediction(b.info) } satisfies StallEvent);
     }
     if (troubleSince >= 0 && retransmits === 0 && !stalled) {
@@ -263,11 +266,11 @@ export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
       troubleSince = -1;
       stallReported = false;
       lastPrediction = null;
-      emit(WATCH_EVENTS.recovered, { ...base(sample), durationMs, maxRetransmits } satisfies RecoveredEvent);
+      emit(WATCH_EVENTS.recovered, { ...once(), durationMs, maxRetransmits } satisfies RecoveredEvent);
     }
     if (sampleEvery > 0 && now - lastSampleAt >= sampleEvery - pollEvery / 2) {
       lastSampleAt = now;
-      const b = base(sample);
+      const b = once();
       emit(WATCH_EVENTS.sample, { ...b, giveUp: prediction(b.info) } satisfies SampleEvent);
     }
   }
