@@ -9,6 +9,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Child } from './netns';
 
 /** A server process started for a test. */
 export interface TestServer {
@@ -149,4 +150,23 @@ export async function startPostgres(ns: string, host: string, trustedSubnet: str
     throw e;
   }
   return server;
+}
+
+/**
+ * Waits until `boundMs` after `startAt`, then asserts that the plain client
+ * (a test/fixtures/*-client.js child in 'plain' mode) is still stuck: its
+ * request unsettled, no error, the connection ESTABLISHED and retransmitting
+ * with bytes unacknowledged. Returns the child's check message.
+ */
+export async function expectStillPending(plain: Child, startAt: number, boundMs: number): Promise<any> {
+  await new Promise((r) => setTimeout(r, Math.max(0, startAt + boundMs - Date.now())));
+  plain.send({ cmd: 'check' });
+  const check = await plain.waitFor((m) => m.type === 'pending', 5000);
+  expect(check.settled).toBe(false);
+  expect(plain.messages.find((m) => m.type === 'result')).toBeUndefined();
+  expect(check.errors).toEqual([]);
+  expect(check.state).toBe('ESTABLISHED');
+  expect(check.retransmits).toBeGreaterThan(0);
+  expect(check.sendQueue).toBeGreaterThan(0);
+  return check;
 }
