@@ -26,16 +26,8 @@ async function start(mode: string, timeout: number, extra: Record<string, unknow
 }
 
 /** The peer's byte counts: read by its application, and accepted by its kernel (read or not). */
-async function peerStats(peer: Child): Promise<{ received: number; total: number }> {
-  const before = peer.messages.length;
-  peer.send({ cmd: 'stats' });
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const m = peer.messages.slice(before).find((x) => x.type === 'stats');
-    if (m) return m;
-    if (Date.now() > deadline) throw new Error('peer did not answer stats');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function peerStats(peer: Child): Promise<{ received: number; total: number }> {
+  return peer.request({ cmd: 'stats' }, 'stats', 5000);
 }
 
 /**

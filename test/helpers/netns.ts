@@ -68,6 +68,12 @@ export class Child {
       });
     }
   }
+  /** Sends `msg` and waits for the first message of `type` that arrives after it. */
+  async request(msg: unknown, type: string, timeoutMs: number): Promise<any> {
+    const from = this.messages.length;
+    this.send(msg);
+    return this.waitFor((m) => m?.type === type && this.messages.indexOf(m) >= from, timeoutMs);
+  }
   kill(): void { try { this.proc.kill('SIGKILL'); } catch { /* gone */ } }
 }
 
