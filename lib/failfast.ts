@@ -25,7 +25,7 @@ import { native } from './binding';
 import { acknowledgedBy, bytesWrittenBy } from './accounting';
 import { retainedUnacknowledged } from './delivery';
 import { codedError, DeathReason, invalidArgType, outOfRange, peerGoneError, PeerGoneError } from './errors';
-import { fdOf } from './fd';
+import { fdOrNone } from './fd';
 import { setOptions, SocketOptions } from './options';
 import { readOne, Registration, Sample, scheduler } from './scheduler';
 import { TCP_INFO_OFFSETS, TCP_STATE } from './tcpinfo';
@@ -191,7 +191,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
     pollInterval = p;
   }
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
-  const initialFd = currentFd(socket);
+  const initialFd = fdOrNone(socket);
   if (initialFd < 0 && !socket.connecting) {
     throw codedError('ERR_SOCKET_NOT_CONNECTED', 'Socket is not connected: call failFast after socket.connect()');
   }
@@ -287,7 +287,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
     const e = err as Partial<PeerGoneError> & { code?: unknown };
     if (e.code !== 'ETIMEDOUT' || typeof e.reason === 'string') return;
     let bytesAcked = -1, sendQueue = 0, reason: DeathReason | null = seen.hint;
-    const f = currentFd(socket);
+    const f = fdOrNone(socket);
     if (f >= 0) {
       // One batch record; null (fd unusable) counts everything as unacknowledged.
       const s = readOne(f);
@@ -319,7 +319,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   socket.destroy = wrappedDestroy;
 
   const attach = (): boolean => {
-    const f = currentFd(socket);
+    const f = fdOrNone(socket);
     if (f < 0) return false;
     try {
       setOptions(f, kernelOptions);
@@ -333,7 +333,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
     fd = f;
     registration = scheduler.add(f, cookie, pollInterval, {
       onSample,
-      valid: () => !stopped && !socket.destroyed && currentFd(socket) === f,
+      valid: () => !stopped && !socket.destroyed && fdOrNone(socket) === f,
     });
     return true;
   };
@@ -385,11 +385,3 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   return handle;
 }
 
-/** The socket's fd, or -1 when it has none (yet, or any more). */
-function currentFd(socket: net.Socket): number {
-  try {
-    return fdOf(socket);
-  } catch {
-    return -1;
-  }
-}

@@ -53,3 +53,12 @@ export function fdOf(target: Target, name = 'target'): number {
   }
   throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket or net.Server, or a file descriptor number', target);
 }
+
+/** The fd of a socket, or -1 when it has none (not connected yet, destroyed). Never throws for a socket. */
+export function fdOrNone(socket: net.Socket): number {
+  try {
+    return fdOf(socket);
+  } catch {
+    return -1;
+  }
+}

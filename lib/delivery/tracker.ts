@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 import { native } from '../binding';
 import { PeerGoneError } from '../errors';
-import { fdOf } from '../fd';
+import { fdOrNone } from '../fd';
 import { Registration, Sample, scheduler } from '../scheduler';
 import { account, unacknowledgedOf } from './account';
 import { isTls, Reading, readingOf, readNow } from './reading';
@@ -54,8 +54,8 @@ export class Track {
   private attach(): void {
     // While connecting, Node may still replace the handle (autoSelectFamily tries one per address).
     if (this.fd >= 0 || this.socket.destroyed || this.socket.connecting) return;
-    let fd: number;
-    try { fd = fdOf(this.socket, 'socket'); } catch { return; }
+    const fd = fdOrNone(this.socket);
+    if (fd < 0) return;
     const c = native.cookie(fd);
     this.fd = fd;
     this.cookie = typeof c === 'bigint' ? c : 0n;
