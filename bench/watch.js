@@ -5,7 +5,7 @@
 //  2. the same window with every connection watched at 250 ms,
 //  3. heap flatness: scheduler.runOnce(true) until >= 1e6 socket reads, with
 //     global.gc() and heapUsed at checkpoints (needs --expose-gc).
-// Uses watch() from dist/watch.js when it exists ("watch" mode), otherwise the
+// Uses watch() from dist/policy/watch.js when it exists ("watch" mode), otherwise the
 // shared scheduler directly with cookies and a subscriber that reads the
 // fields watch() needs ("scheduler" mode). Prints one JSON line.
 //   node --expose-gc bench/watch.js N WINDOW_S [--mode=watch|scheduler]
@@ -22,7 +22,7 @@ const { openConnections } = require('./lib/connections');
 const n = Number(process.argv[2] ?? 5000);
 const windowMs = Number(process.argv[3] ?? 10) * 1000;
 const modeArg = process.argv.find((a) => a.startsWith('--mode='));
-const watchPath = join(__dirname, '..', 'dist', 'watch.js');
+const watchPath = join(__dirname, '..', 'dist', 'policy', 'watch.js');
 const mode = modeArg ? modeArg.slice(7) : existsSync(watchPath) ? 'watch' : 'scheduler';
 const INTERVAL_MS = 250;
 // --stagger=K: start watching in K groups spread over one interval (as

@@ -1,20 +1,20 @@
 /**
- * The `tcp-vitals` command, run as a real process (node dist/cli.js, built by
+ * The `tcp-vitals` command, run as a real process (node dist/cli/index.js, built by
  * `npm run build`): doctor, argument errors, --help, watch against real
  * sockets, and (root) watch and demo against a peer that vanishes.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { computeDeadlines, DeadlineOptions } from '../lib/deadlines';
-import { explainSettings } from '../lib/deadlines';
-import { KernelSettings, readKernelSettings } from '../lib/sysctl';
+import { computeDeadlines, DeadlineOptions } from '../lib/policy/deadlines';
+import { explainSettings } from '../lib/policy/deadlines';
+import { KernelSettings, readKernelSettings } from '../lib/kernel/sysctl';
 import { risksOf } from '../lib/cli/doctor';
 import { parseHostPort } from '../lib/cli/watch';
 import { durationOption } from '../lib/cli/args';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
+const CLI = join(__dirname, '..', 'dist', 'cli', 'index.js');
 
 interface Run { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }
 

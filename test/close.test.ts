@@ -8,8 +8,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { CloseResult, gracefulClose, reset } from '../lib/close';
-import { constants, queues, setsockopt } from '../lib/sockopt';
+import { CloseResult, gracefulClose, reset } from '../lib/policy/close';
+import { constants, queues, setsockopt } from '../lib/kernel/sockopt';
 import { sleep, waitUntil } from './helpers/loopback';
 
 const RESPONSE = 8 * 1024 * 1024;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import {
   computeDeadlines, connectDeath, deathAfterFirstRetransmit, DeadlineSettings, explainDeadlines, explainSettings,
   formatDuration, keepAliveDeath, predictGiveUp, retriesBudgetMs, timerLatenessMs,
-} from '../lib/deadlines';
-import { kernelSettings, readKernelSettings } from '../lib/sysctl';
+} from '../lib/policy/deadlines';
+import { kernelSettings, readKernelSettings } from '../lib/kernel/sysctl';
 
 const DEFAULTS: DeadlineSettings = {
   retries2: 15, synRetries: 6, synLinearTimeouts: 4, keepAliveTimeMs: 7_200_000, keepAliveIntervalMs: 75_000,

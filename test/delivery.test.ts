@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { acked, delivery, retain, retainedUnacknowledged, retention } from '../lib/delivery';
-import { scheduler } from '../lib/scheduler';
-import { tcpInfo } from '../lib/tcpinfo';
+import { acked, delivery, retain, retainedUnacknowledged, retention } from '../lib/policy/delivery';
+import { scheduler } from '../lib/runtime/scheduler';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
 import { ADDR_A, ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 

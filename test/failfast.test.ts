@@ -11,9 +11,9 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { failFast, failFastOptions } from '../lib/failfast';
-import { getOptions } from '../lib/options';
-import { tcpInfo } from '../lib/tcpinfo';
+import { failFast, failFastOptions } from '../lib/policy/failfast';
+import { getOptions } from '../lib/kernel/options';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -175,7 +175,7 @@ describe('failFast on a live loopback connection', () => {
   test('an error nobody listens for still crashes the process (the hook adds no listener)', () => {
     const script = `
       const net = require('node:net');
-      const { failFast } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'failfast'))});
+      const { failFast } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'policy', 'failfast'))});
       const srv = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
         const c = net.connect(srv.address().port, '127.0.0.1', () => {
           failFast(c, { timeout: 2000 });

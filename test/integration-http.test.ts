@@ -7,9 +7,9 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { Agent as UndiciAgent, buildConnector, request as undiciRequest } from 'undici';
-import { failFastAgent, FailFastAgent, failFastConnector } from '../lib/agent';
-import { failFastOptions } from '../lib/failfast';
-import { getOptions } from '../lib/options';
+import { failFastAgent, FailFastAgent, failFastConnector } from '../lib/integrations/agent';
+import { failFastOptions } from '../lib/policy/failfast';
+import { getOptions } from '../lib/kernel/options';
 import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
 
 const TIMEOUT_MS = 3000;

@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { tcpInfo } from '../lib/tcpinfo';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { trackConnections } = require(join(__dirname, '..', 'examples', 'prom-client.js'));

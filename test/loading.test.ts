@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import nodeGypBuild = require('node-gyp-build');
-import { native } from '../lib/binding';
+import { native } from '../lib/kernel/binding';
 import { kernelAtLeast } from './helpers/loopback';
 
 const root = join(__dirname, '..');

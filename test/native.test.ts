@@ -7,10 +7,10 @@
 import * as dgram from 'node:dgram';
 import { closeSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { native } from '../lib/binding';
-import { fdOf } from '../lib/fd';
-import { queues, socketCookie } from '../lib/sockopt';
-import { decodeTcpInfo, tcpInfo } from '../lib/tcpinfo';
+import { native } from '../lib/kernel/binding';
+import { fdOf } from '../lib/kernel/fd';
+import { queues, socketCookie } from '../lib/kernel/sockopt';
+import { decodeTcpInfo, tcpInfo } from '../lib/kernel/tcpinfo';
 import { LoopbackPair, loopbackPair, sleep } from './helpers/loopback';
 
 const C = native.constants;

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { fdOf } from '../lib/fd';
-import { getOptions, setOptions, SocketOptions } from '../lib/options';
-import { constants, getsockopt, setsockopt, socketCookie } from '../lib/sockopt';
+import { fdOf } from '../lib/kernel/fd';
+import { getOptions, setOptions, SocketOptions } from '../lib/kernel/options';
+import { constants, getsockopt, setsockopt, socketCookie } from '../lib/kernel/sockopt';
 import { LoopbackPair, loopbackPair } from './helpers/loopback';
 
 const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim());
@@ -212,7 +212,7 @@ describe('socketCookie', () => {
       expect(new Set(cookies).size).toBe(3);
       // A child inherits a duplicate of the client's fd as its fd 3: same socket, same cookie.
       const child = spawnSync(process.execPath, ['-e', `
-        const { socketCookie } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'sockopt.js'))});
+        const { socketCookie } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'kernel', 'sockopt.js'))});
         process.stdout.write(String(socketCookie(3)));`], { stdio: ['ignore', 'pipe', 'pipe', fdOf(pair.client)], encoding: 'utf8', timeout: 10_000 });
       expect(child.stderr).toBe('');
       expect(BigInt(child.stdout)).toBe(client);

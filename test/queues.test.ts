@@ -4,9 +4,9 @@
  * numbers agree exactly with tcp_info's counters and Node's own byte counts.
  */
 import * as net from 'node:net';
-import { setOptions } from '../lib/options';
-import { queues } from '../lib/sockopt';
-import { tcpInfo } from '../lib/tcpinfo';
+import { setOptions } from '../lib/kernel/options';
+import { queues } from '../lib/kernel/sockopt';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { LoopbackPair, loopbackPair, sleep, waitUntil } from './helpers/loopback';
 
 /** Reads queues and tcp_info until two consecutive reads agree (the kernel may still be moving bytes). */

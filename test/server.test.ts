@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listenCounters, listenQueue, SERVER_EVENTS, watchServer } from '../lib/server';
+import { listenCounters, listenQueue, SERVER_EVENTS, watchServer } from '../lib/policy/server';
 import { sleep, waitUntil } from './helpers/loopback';
 import { Child, fixture } from './helpers/netns';
 

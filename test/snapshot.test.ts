@@ -1,8 +1,8 @@
 /** snapshot(): names, units and values against tcpInfo()/queues() of real loopback sockets. */
 import * as net from 'node:net';
-import { queues } from '../lib/sockopt';
-import { snapshot, SNAPSHOT_METRICS } from '../lib/snapshot';
-import { tcpInfo } from '../lib/tcpinfo';
+import { queues } from '../lib/kernel/sockopt';
+import { snapshot, SNAPSHOT_METRICS } from '../lib/policy/snapshot';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 
 describe('snapshot', () => {
   let server: net.Server;

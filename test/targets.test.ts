@@ -12,10 +12,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { fdOf } from '../lib/fd';
-import { getOptions, setOptions } from '../lib/options';
-import { queues, socketCookie } from '../lib/sockopt';
-import { tcpInfo } from '../lib/tcpinfo';
+import { fdOf } from '../lib/kernel/fd';
+import { getOptions, setOptions } from '../lib/kernel/options';
+import { queues, socketCookie } from '../lib/kernel/sockopt';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { hasCommand, sleep, waitUntil } from './helpers/loopback';
 
 /** Both ends of one connection agree: the sender's acknowledged bytes are the receiver's received bytes. */

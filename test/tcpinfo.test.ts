@@ -5,10 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
-import { native } from '../lib/binding';
-import { fdOf } from '../lib/fd';
-import { getOptions } from '../lib/options';
-import { decodeTcpInfo, TCP_INFO_OFFSETS, TcpInfo, tcpInfo, TCPI_OPT } from '../lib/tcpinfo';
+import { native } from '../lib/kernel/binding';
+import { fdOf } from '../lib/kernel/fd';
+import { getOptions } from '../lib/kernel/options';
+import { decodeTcpInfo, TCP_INFO_OFFSETS, TcpInfo, tcpInfo, TCPI_OPT } from '../lib/kernel/tcpinfo';
 import { blockedListener, kernelAtLeast, LoopbackPair, loopbackPair, sleep, ssInfo, waitUntil } from './helpers/loopback';
 
 /** What ss printed, parsed: `key:value` tokens, rate tokens and bare flags. */

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { fdOf } from '../lib/fd';
-import { SampleEvent, watch, WATCH_EVENTS } from '../lib/watch';
+import { fdOf } from '../lib/kernel/fd';
+import { SampleEvent, watch, WATCH_EVENTS } from '../lib/policy/watch';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
 const DIST = join(__dirname, '..', 'dist');
@@ -164,7 +164,7 @@ describe('watch() on loopback', () => {
 describe('watch() in a child process', () => {
   test('never keeps the process alive', async () => {
     const r = await runNode(`
-      const net = require('net'); const { watch } = require(${JSON.stringify(join(DIST, 'watch'))});
+      const net = require('net'); const { watch } = require(${JSON.stringify(join(DIST, 'policy', 'watch'))});
       const srv = net.createServer((s) => { s.resume(); s.unref(); }).listen(0, '127.0.0.1', () => {
         const c = net.connect(srv.address().port, '127.0.0.1', () => {
           let samples = 0;
@@ -187,8 +187,8 @@ describe('watch() in a child process', () => {
     // takes the same number: only the cookie can tell them apart.
     const r = await runNode(`
       const net = require('net'); const fs = require('fs'); const dgram = require('dgram');
-      const { watch } = require(${JSON.stringify(join(DIST, 'watch'))});
-      const { fdOf } = require(${JSON.stringify(join(DIST, 'fd'))});
+      const { watch } = require(${JSON.stringify(join(DIST, 'policy', 'watch'))});
+      const { fdOf } = require(${JSON.stringify(join(DIST, 'kernel', 'fd'))});
       const srv = net.createServer((s) => s.resume()).listen(0, '127.0.0.1', () => {
         const a = net.connect(srv.address().port, '127.0.0.1', () => {
           let events = 0;

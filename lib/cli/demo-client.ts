@@ -6,10 +6,10 @@
  *   failfast: failFast(socket, { timeout: TIMEOUT_MS }).
  */
 import * as net from 'node:net';
-import { deadlines } from '../deadlines';
-import { failFast } from '../failfast';
-import { queues } from '../sockopt';
-import { tcpInfo } from '../tcpinfo';
+import { deadlines } from '../policy/deadlines';
+import { failFast } from '../policy/failfast';
+import { queues } from '../kernel/sockopt';
+import { tcpInfo } from '../kernel/tcpinfo';
 
 const [mode, host, port, timeout] = [process.argv[2], process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
 const send = (m: object): void => { process.send?.(m); };

@@ -4,9 +4,9 @@
  * Node's setKeepAlive(true, 1000), and with failFast at 10 s.
  */
 import { release } from 'node:os';
-import { explainSettings, SettingsScenario } from '../deadlines';
-import { FAIL_FAST_PROBE_INTERVAL_MS } from '../failfast';
-import { KernelSettings, kernelSettings, SYSCTL_DIR } from '../sysctl';
+import { explainSettings, SettingsScenario } from '../policy/deadlines';
+import { FAIL_FAST_PROBE_INTERVAL_MS } from '../model/failfast-settings';
+import { KernelSettings, kernelSettings, SYSCTL_DIR } from '../kernel/sysctl';
 import { parse } from './args';
 import { formatDuration } from './format';
 

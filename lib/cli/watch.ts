@@ -3,14 +3,14 @@
  * live. Exits 1 with the reason when the connection dies.
  */
 import * as net from 'node:net';
-import { computeDeadlines, predictGiveUp } from '../deadlines';
-import { failFast } from '../failfast';
-import { getOptions } from '../options';
-import { snapshotOf, TcpSnapshot } from '../snapshot';
-import { queues } from '../sockopt';
-import { kernelSettings } from '../sysctl';
-import { TCP_STATES, tcpInfo } from '../tcpinfo';
-import { RecoveredEvent, RetransmitEvent, StallEvent, watch, WATCH_EVENTS } from '../watch';
+import { computeDeadlines, predictGiveUp } from '../policy/deadlines';
+import { failFast } from '../policy/failfast';
+import { getOptions } from '../kernel/options';
+import { snapshotOf, TcpSnapshot } from '../policy/snapshot';
+import { queues } from '../kernel/sockopt';
+import { kernelSettings } from '../kernel/sysctl';
+import { TCP_STATES, tcpInfo } from '../kernel/tcpinfo';
+import { RecoveredEvent, RetransmitEvent, StallEvent, watch, WATCH_EVENTS } from '../policy/watch';
 import { durationOption, EXIT_FAILURE, integerOption, parse, UsageError } from './args';
 import { formatBytes, formatShortDuration } from './format';
 import { Screen } from './screen';

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * The `tcp-vitals` command: `doctor`, `watch`, `demo`. Exit codes: 0 ok,
+ * 1 the watched connection died (or a run failed), 2 bad arguments or a
+ * command that cannot start (e.g. demo without root). Errors are one line on
+ * stderr.
+ */
+import { EXIT_FAILURE, UsageError } from './args';
+
+const HELP = `Usage: tcp-vitals <command> [options]
+
+See how long your TCP connections take to notice a dead peer, and watch them live.
+
+Commands:
+  doctor              this machine's TCP timeouts in plain words (no root, no server)
+  watch HOST:PORT     connect and show live rtt, cwnd, retransmits, queues, give-up
+  watch --listen PORT accept one client and watch that connection
+  demo                (root) a peer vanishes: plain Node vs failFast, side by side
+
+Run 'tcp-vitals <command> --help' for a command's options.
+Exit codes: 0 ok, 1 connection died / run failed, 2 bad arguments or cannot start.
+`;
+
+/** A subcommand: resolves to the process exit code. */
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Command> = {
+  doctor: () => require('./doctor').doctorCommand,
+  watch: () => require('./watch').watchCommand,
+  demo: () => require('./demo').demoCommand,
+};
+
+function isCommand(name: string | undefined): name is string {
+  return name !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, name);
+}
+
+/** Runs the command line `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined) throw new UsageError('missing command: doctor, watch or demo (see tcp-vitals --help)');
+    if (name === '--help' || name === '-h' || name === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const load = isCommand(name) ? COMMANDS[name] : undefined;
+    if (!load) throw new UsageError(`unknown command '${name}' (commands: doctor, watch, demo; see tcp-vitals --help)`);
+    return await load()(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`tcp-vitals${isCommand(name) ? ` ${name}` : ''}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as NodeJS.ErrnoException;
+    const message = String(err?.message ?? err).split('\n')[0];
+    const code = err?.code && !message.includes(String(err.code)) ? `${err.code}: ` : '';
+    process.stderr.write(`tcp-vitals${isCommand(name) ? ` ${name}` : ''}: ${code}${message}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,2 @@
+/** Bottom layer: Node-shaped errors and argument validators. Imports nothing of the package. */
+export * from './errors';

@@ -1,0 +1,2 @@
+/** Integrations: http/https agents and the undici connector. */
+export * from './agent';

@@ -1,0 +1,7 @@
+/** Kernel layer: the only code that touches the native addon (syscalls, fds, options, tcp_info, sysctls). */
+export * from './binding';
+export * from './fd';
+export * from './sockopt';
+export * from './options';
+export * from './tcpinfo';
+export * from './sysctl';

@@ -1,0 +1,217 @@
+/**
+ * Typed socket options. Times are milliseconds; the kernel's whole-second
+ * options (keepalive, linger) accept only whole seconds and refuse anything
+ * else with ERR_OUT_OF_RANGE rather than rounding.
+ */
+import { native } from './binding';
+import { check, invalidArgType, invalidArgValue, outOfRange, systemError } from '../common/errors';
+import { fdOf, Target } from './fd';
+
+const C = native.constants;
+
+/** Options understood by {@link setOptions} / returned by {@link getOptions}. */
+export interface SocketOptions {
+  /** SO_KEEPALIVE. */
+  keepAlive?: boolean;
+  /** TCP_KEEPIDLE: idle time before the first probe, ms (whole seconds, 1..32767 s). */
+  keepAliveIdle?: number;
+  /** TCP_KEEPINTVL: time between probes, ms (whole seconds, 1..32767 s). */
+  keepAliveInterval?: number;
+  /** TCP_KEEPCNT: unanswered probes before the kernel gives up (1..127). Ignored by the kernel when userTimeout is set. */
+  keepAliveCount?: number;
+  /** TCP_USER_TIMEOUT, ms (0 = off; 0..2147483647). */
+  userTimeout?: number;
+  /** TCP_NODELAY (disable Nagle). */
+  noDelay?: boolean;
+  /** SO_LINGER: false = off; a number of ms (whole seconds) = on, 0 = abortive close (RST). */
+  linger?: false | number;
+  /** TCP_NOTSENT_LOWAT, bytes (0 = use the sysctl). */
+  notSentLowat?: number;
+  /** TCP_SYNCNT: SYN retransmissions before connect() gives up (1..127). */
+  synCount?: number;
+  /** SO_SNDBUF, bytes. The kernel doubles what you set; getOptions reports the kernel's value. */
+  sendBuffer?: number;
+  /** SO_RCVBUF, bytes. The kernel doubles what you set; getOptions reports the kernel's value. */
+  receiveBuffer?: number;
+  /** TCP_CONGESTION: algorithm name, e.g. 'cubic'. */
+  congestion?: string;
+  /** TCP_RTO_MAX_MS (kernel 6.15+): ceiling of the retransmission timeout, ms (1000..120000). */
+  rtoMax?: number;
+}
+
+const INT_MAX = 0x7fffffff;
+const scratch = Buffer.alloc(16);
+
+function wholeSeconds(name: string, ms: unknown, minS: number, maxS: number): number {
+  if (typeof ms !== 'number') throw invalidArgType(`options.${name}`, 'of type number', ms);
+  if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms < minS * 1000 || ms > maxS * 1000) {
+    throw outOfRange(`options.${name}`, `whole seconds in milliseconds, >= ${minS * 1000} and <= ${maxS * 1000}`, ms);
+  }
+  return ms / 1000;
+}
+
+function intIn(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number') throw invalidArgType(`options.${name}`, 'of type number', v);
+  if (!Number.isInteger(v) || v < min || v > max) throw outOfRange(`options.${name}`, `an integer >= ${min} and <= ${max}`, v);
+  return v;
+}
+
+function bool(name: string, v: unknown): number {
+  if (typeof v !== 'boolean') throw invalidArgType(`options.${name}`, 'of type boolean', v);
+  return v ? 1 : 0;
+}
+
+type Op = { level: number; name: number; int?: number; bytes?: Uint8Array; label: string };
+
+/** Validates everything first and returns the setsockopt calls, so nothing is half-applied on bad input. */
+function plan(options: SocketOptions): Op[] {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  const ops: Op[] = [];
+  const T = C.IPPROTO_TCP, S = C.SOL_SOCKET;
+  for (const key of Object.keys(options)) {
+    const v = (options as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    switch (key) {
+      case 'keepAliveIdle': ops.push({ level: T, name: C.TCP_KEEPIDLE, int: wholeSeconds(key, v, 1, 32767), label: key }); break;
+      case 'keepAliveInterval': ops.push({ level: T, name: C.TCP_KEEPINTVL, int: wholeSeconds(key, v, 1, 32767), label: key }); break;
+      case 'keepAliveCount': ops.push({ level: T, name: C.TCP_KEEPCNT, int: intIn(key, v, 1, 127), label: key }); break;
+      case 'userTimeout': ops.push({ level: T, name: C.TCP_USER_TIMEOUT, int: intIn(key, v, 0, INT_MAX), label: key }); break;
+      case 'noDelay': ops.push({ level: T, name: C.TCP_NODELAY, int: bool(key, v), label: key }); break;
+      case 'notSentLowat': ops.push({ level: T, name: C.TCP_NOTSENT_LOWAT, int: intIn(key, v, 0, INT_MAX), label: key }); break;
+      case 'synCount': ops.push({ level: T, name: C.TCP_SYNCNT, int: intIn(key, v, 1, 127), label: key }); break;
+      case 'sendBuffer': ops.push({ level: S, name: C.SO_SNDBUF, int: intIn(key, v, 1, INT_MAX), label: key }); break;
+      case 'receiveBuffer': ops.push({ level: S, name: C.SO_RCVBUF, int: intIn(key, v, 1, INT_MAX), label: key }); break;
+      case 'rtoMax': ops.push({ level: T, name: C.TCP_RTO_MAX_MS, int: intIn(key, v, 1000, 120000), label: key }); break;
+      case 'congestion': {
+        if (typeof v !== 'string') throw invalidArgType(`options.${key}`, 'of type string', v);
+        if (v.length === 0 || v.length > 15 || !/^[a-z0-9_]+$/i.test(v)) {
+          throw invalidArgValue(`options.${key}`, v, 'must be a congestion control name of 1 to 15 characters');
+        }
+        ops.push({ level: T, name: C.TCP_CONGESTION, bytes: Buffer.from(v, 'latin1'), label: key });
+        break;
+      }
+      case 'linger': {
+        const buf = Buffer.alloc(8);
+        if (v === false) buf.writeInt32LE(0, 0);
+        else {
+          buf.writeInt32LE(1, 0);
+          buf.writeInt32LE(wholeSeconds(key, v, 0, INT_MAX / 1000), 4);
+        }
+        ops.push({ level: S, name: C.SO_LINGER, bytes: buf, label: key });
+        break;
+      }
+      case 'keepAlive': break; // ordered below
+      default:
+        throw invalidArgValue('options', key, `has an unknown option '${key}'`);
+    }
+  }
+  // SO_KEEPALIVE last when enabling (timers are already right when it arms), first when disabling.
+  if (options.keepAlive !== undefined) {
+    const on = bool('keepAlive', options.keepAlive);
+    const op = { level: S, name: C.SO_KEEPALIVE, int: on, label: 'keepAlive' };
+    if (on) ops.push(op); else ops.unshift(op);
+  }
+  return ops;
+}
+
+// Options the kernel can refuse for reasons validation cannot see (a
+// congestion module that is not loaded or not allowed, TCP_RTO_MAX_MS on a
+// kernel before 6.15). They are applied first and restored if anything after
+// them fails, so a refusal leaves the socket as it was.
+const FALLIBLE = new Set(['rtoMax', 'congestion']);
+const EOPNOTSUPP = 95;
+
+/** Throws `<syscall> ENOTSUP (not a TCP socket)` (errno 95, EOPNOTSUPP) unless fd is a TCP socket. */
+function requireTcp(fd: number, syscall: string): void {
+  scratch.fill(0);
+  check(native.getsockopt(fd, C.SOL_SOCKET, C.SO_PROTOCOL, scratch.subarray(0, 4)), 'getsockopt', 'SO_PROTOCOL');
+  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-EOPNOTSUPP, syscall, 'not a TCP socket');
+}
+
+function apply(fd: number, op: Op): number {
+  return op.bytes ? native.setsockopt(fd, op.level, op.name, op.bytes) : native.setsockoptInt(fd, op.level, op.name, op.int!);
+}
+
+/** The op that would put back the option's current value. */
+function snapshot(fd: number, op: Op): Op {
+  const buf = Buffer.alloc(op.bytes ? 16 : 4);
+  const len = check(native.getsockopt(fd, op.level, op.name, buf), 'getsockopt', op.label);
+  if (op.bytes) {
+    const nul = buf.indexOf(0);
+    return { ...op, bytes: buf.subarray(0, nul >= 0 && nul < len ? nul : len) };
+  }
+  return { ...op, int: buf.readInt32LE(0) };
+}
+
+/**
+ * Sets typed options on a TCP socket (or fd). All values are validated before
+ * any is applied; a kernel refusal throws a system error naming the option
+ * (e.g. `setsockopt ENOENT (congestion)`) and leaves the other options
+ * unchanged. A socket that is not TCP gives `setsockopt ENOTSUP (not a TCP
+ * socket)` (errno 95: Linux's EOPNOTSUPP, which Node names ENOTSUP).
+ */
+export function setOptions(target: Target, options: SocketOptions): void {
+  const ops = plan(options);
+  const ordered = [...ops.filter((op) => FALLIBLE.has(op.label)), ...ops.filter((op) => !FALLIBLE.has(op.label))];
+  const fd = fdOf(target);
+  // SOL_SOCKET options would succeed on a UDP or Unix socket and the TCP ones
+  // fail after them: refuse a non-TCP socket before touching anything.
+  requireTcp(fd, 'setsockopt');
+  const undo: Op[] = [];
+  for (const op of ordered) {
+    const before = FALLIBLE.has(op.label) ? snapshot(fd, op) : undefined;
+    const r = apply(fd, op);
+    if (r < 0) {
+      for (const previous of undo.reverse()) apply(fd, previous);
+      throw systemError(r, 'setsockopt', op.label);
+    }
+    if (before) undo.push(before);
+  }
+}
+
+const ENOPROTOOPT = 92;
+
+function readInt(fd: number, level: number, name: number): number | undefined {
+  scratch.fill(0);
+  const r = native.getsockopt(fd, level, name, scratch.subarray(0, 4));
+  if (r === -ENOPROTOOPT) return undefined; // option unknown to this kernel
+  check(r, 'getsockopt');
+  return scratch.readInt32LE(0);
+}
+
+/**
+ * Reads every option of {@link SocketOptions} from the kernel. An option the
+ * running kernel does not know (e.g. rtoMax before 6.15) is absent. A socket
+ * that is not TCP gives `getsockopt ENOTSUP (not a TCP socket)`.
+ */
+export function getOptions(target: Target): Required<Omit<SocketOptions, 'rtoMax'>> & Pick<SocketOptions, 'rtoMax'> {
+  const fd = fdOf(target);
+  requireTcp(fd, 'getsockopt');
+  const T = C.IPPROTO_TCP, S = C.SOL_SOCKET;
+  const int = (level: number, name: number) => readInt(fd, level, name) ?? 0;
+  scratch.fill(0);
+  check(native.getsockopt(fd, S, C.SO_LINGER, scratch.subarray(0, 8)), 'getsockopt', 'SO_LINGER');
+  const linger: number | false = scratch.readInt32LE(0) ? scratch.readInt32LE(4) * 1000 : false;
+  scratch.fill(0);
+  const clen = native.getsockopt(fd, T, C.TCP_CONGESTION, scratch);
+  if (clen < 0) throw systemError(clen, 'getsockopt', 'TCP_CONGESTION');
+  const nul = scratch.indexOf(0);
+  const congestion = scratch.toString('latin1', 0, nul >= 0 && nul < clen ? nul : clen);
+  const rtoMax = readInt(fd, T, C.TCP_RTO_MAX_MS);
+  const result = {
+    keepAlive: int(S, C.SO_KEEPALIVE) !== 0,
+    keepAliveIdle: int(T, C.TCP_KEEPIDLE) * 1000,
+    keepAliveInterval: int(T, C.TCP_KEEPINTVL) * 1000,
+    keepAliveCount: int(T, C.TCP_KEEPCNT),
+    userTimeout: int(T, C.TCP_USER_TIMEOUT),
+    noDelay: int(T, C.TCP_NODELAY) !== 0,
+    linger,
+    notSentLowat: int(T, C.TCP_NOTSENT_LOWAT) >>> 0,
+    synCount: int(T, C.TCP_SYNCNT),
+    sendBuffer: int(S, C.SO_SNDBUF),
+    receiveBuffer: int(S, C.SO_RCVBUF),
+    congestion,
+    ...(rtoMax === undefined ? {} : { rtoMax }),
+  };
+  return result;
+}

@@ -1,0 +1,144 @@
+/**
+ * computeDeadlines(): the deadline model of one socket, pure, from sysctls,
+ * socket options and (optionally) tcp_info.
+ */
+import { invalidArgType } from '../common/errors';
+import type { SocketOptions } from '../kernel/options';
+import type { KernelSettings } from '../kernel/sysctl';
+import type { TcpInfo } from '../kernel/tcpinfo';
+import { retriesBudgetMs, TCP_RTO_MIN_MS } from './budget';
+import { DeathWindow, NEVER, shift } from './death-window';
+import { connectDeath, deathAfterFirstRetransmit, firstRetransmitDelay, keepAliveDeath } from './paths';
+import { timerLatenessMs } from './timer-slack';
+
+/** The socket options the model reads (as returned by getOptions(); times in ms). */
+export type DeadlineOptions = Pick<SocketOptions,
+  'userTimeout' | 'keepAlive' | 'keepAliveIdle' | 'keepAliveInterval' | 'keepAliveCount' | 'rtoMax' | 'synCount' | 'noDelay'>;
+
+/** The tcp_info fields the model can use (units as in TcpInfo: rto, rtt in µs; ages in ms). */
+export type DeadlineInfo = Partial<Pick<TcpInfo,
+  'rto' | 'backoff' | 'retransmits' | 'rtt' | 'lastAckRecv' | 'lastDataSent' | 'totalRtoTime' | 'stateNumber'>>;
+
+/** Settings the model needs (a subset of {@link KernelSettings}). */
+export type DeadlineSettings = Pick<KernelSettings,
+  'retries2' | 'synRetries' | 'synLinearTimeouts' | 'keepAliveTimeMs' | 'keepAliveIntervalMs' | 'keepAliveProbes'
+  | 'rtoMinMs' | 'rtoMaxMs'> & { timerHz?: number };
+
+/** Input of {@link computeDeadlines}. */
+export interface DeadlineInput {
+  /** The namespace's sysctls (kernelSettings()). */
+  settings: DeadlineSettings;
+  /** The socket's options (getOptions()); unset keepalive times fall back to the sysctls. */
+  options?: DeadlineOptions;
+  /** A tcp_info snapshot; gives the real base RTO (otherwise the minimum RTO is assumed). */
+  info?: DeadlineInfo;
+}
+
+/** What the kernel will do with a dead peer on each path. All times ms. */
+export interface Deadlines {
+  /** From the first unacknowledged send to the kernel's ETIMEDOUT (expected). */
+  whileSending: number;
+  /** From the last packet received to death by keepalive; Infinity without keepalive. */
+  whileIdle: number;
+  /** From the peer's window closing (peer alive, not reading) to death; Infinity without a user timeout. */
+  whileZeroWindow: number;
+  /** From the first SYN to connect()'s ETIMEDOUT. */
+  whileConnecting: number;
+  /** The same four as windows: [earliestMs, latestMs], `ambiguous` where timer slack can flip the verdict. */
+  windows: {
+    whileSending: DeathWindow;
+    whileIdle: DeathWindow;
+    whileZeroWindow: DeathWindow;
+    whileConnecting: DeathWindow;
+    /** Part of whileSending: from the first RTO retransmission (the kernel's clock start) to death. */
+    afterFirstRetransmit: DeathWindow;
+  };
+  /** The numbers the model used. */
+  inputs: {
+    baseRtoMs: number;
+    rtoMaxMs: number;
+    userTimeoutMs: number;
+    retries2: number;
+    /** tcp_retries2 converted to time (tcp_model_timeout), ms. */
+    retries2BudgetMs: number;
+    keepAlive: boolean;
+    keepAliveIdleMs: number;
+    keepAliveIntervalMs: number;
+    keepAliveCount: number;
+    synRetries: number;
+    synLinearTimeouts: number;
+    timerHz: number | undefined;
+  };
+}
+
+function resolveInputs(input: DeadlineInput): Deadlines['inputs'] & { noDelay: boolean | undefined } {
+  if (input === null || typeof input !== 'object') throw invalidArgType('input', 'of type object', input);
+  const s = input.settings;
+  if (s === null || typeof s !== 'object') throw invalidArgType('input.settings', 'of type object', s);
+  const o = input.options ?? {};
+  const info = input.info;
+  const rtoMaxMs = o.rtoMax ?? s.rtoMaxMs;
+  // Without tcp_info: the namespace's minimum RTO (the real RTO is that plus about one smoothed RTT).
+  let baseRtoMs = s.rtoMinMs;
+  if (info?.rto !== undefined && info.rto > 0) {
+    const backoff = info.backoff ?? 0;
+    baseRtoMs = Math.max(s.rtoMinMs, Math.min(info.rto / 1000, rtoMaxMs) / 2 ** backoff);
+  }
+  return {
+    baseRtoMs,
+    rtoMaxMs,
+    userTimeoutMs: o.userTimeout ?? 0,
+    retries2: s.retries2,
+    retries2BudgetMs: retriesBudgetMs(s.retries2, TCP_RTO_MIN_MS, Math.max(rtoMaxMs, TCP_RTO_MIN_MS)),
+    keepAlive: o.keepAlive ?? false,
+    keepAliveIdleMs: o.keepAliveIdle || s.keepAliveTimeMs,
+    keepAliveIntervalMs: o.keepAliveInterval || s.keepAliveIntervalMs,
+    keepAliveCount: o.keepAliveCount || s.keepAliveProbes,
+    synRetries: o.synCount || s.synRetries,
+    synLinearTimeouts: s.synLinearTimeouts,
+    timerHz: s.timerHz,
+    noDelay: o.noDelay,
+  };
+}
+
+/**
+ * The deadline model, pure: how long each failure goes unnoticed by the
+ * kernel, from sysctls + socket options (+ tcp_info for the real RTO).
+ */
+export function computeDeadlines(input: DeadlineInput): Deadlines {
+  const { noDelay, ...inputs } = resolveInputs(input);
+  const hz = inputs.timerHz;
+  const u = inputs.userTimeoutMs;
+  const afterFirstRetransmit = deathAfterFirstRetransmit({
+    baseRtoMs: inputs.baseRtoMs, retries2: inputs.retries2, rtoMaxMs: inputs.rtoMaxMs, userTimeoutMs: u, timerHz: hz,
+  });
+  const whileSending = shift(afterFirstRetransmit, firstRetransmitDelay(inputs.baseRtoMs, noDelay, hz));
+  const whileIdle = inputs.keepAlive
+    ? keepAliveDeath({
+      idleMs: inputs.keepAliveIdleMs, intervalMs: inputs.keepAliveIntervalMs, count: inputs.keepAliveCount,
+      userTimeoutMs: u, timerHz: hz,
+    })
+    : NEVER;
+  // Persist timer: first probe one (probe0) RTO after the window closed, then death U after that probe.
+  const probeBase = Math.max(inputs.baseRtoMs, TCP_RTO_MIN_MS);
+  const whileZeroWindow = u > 0
+    ? {
+      ms: probeBase + timerLatenessMs(probeBase, hz, 'typical') + u + timerLatenessMs(probeBase, hz, 'typical'),
+      earliestMs: probeBase + u,
+      latestMs: probeBase + timerLatenessMs(probeBase, hz, 'max') + u + timerLatenessMs(Math.min(u, inputs.rtoMaxMs), hz, 'max'),
+      ambiguous: false,
+      expiry: 0,
+    }
+    : NEVER;
+  const whileConnecting = connectDeath({
+    synRetries: inputs.synRetries, linearTimeouts: inputs.synLinearTimeouts, rtoMaxMs: inputs.rtoMaxMs, userTimeoutMs: u, timerHz: hz,
+  });
+  return {
+    whileSending: whileSending.ms,
+    whileIdle: whileIdle.ms,
+    whileZeroWindow: whileZeroWindow.ms,
+    whileConnecting: whileConnecting.ms,
+    windows: { whileSending, whileIdle, whileZeroWindow, whileConnecting, afterFirstRetransmit },
+    inputs,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * acked(): wait until the peer's TCP stack acknowledged every byte written so far.
+ */
+import * as net from 'node:net';
+import { bytesWrittenBy } from '../../model/accounting';
+import { codedError, invalidArgType, validateInteger } from '../../common/errors';
+import { fdOf } from '../../kernel/fd';
+import { account, unacknowledgedOf, validateSocket } from './account';
+import { Reading, readNow } from './reading';
+import { existingTrack, Track, trackOf } from './tracker';
+import { Waiter } from './waiters';
+
+/** Options of {@link acked}. */
+export interface AckedOptions {
+  /** Abort the wait: rejects with an AbortError (`code` 'ABORT_ERR', `cause` = signal.reason). */
+  signal?: AbortSignal;
+  /** Give up after this many ms: rejects with an AbortError whose `cause` is a TimeoutError. */
+  timeout?: number;
+}
+
+/** Node's AbortError shape (`name` 'AbortError', `code` 'ABORT_ERR', `cause`). */
+export interface AckAbortError extends Error {
+  code: 'ABORT_ERR';
+  cause: unknown;
+  /** Bytes not yet acknowledged when the wait was abandoned. */
+  unacknowledgedBytes: number;
+}
+
+function abortError(cause: unknown, message: string, unacknowledgedBytes: number): AckAbortError {
+  const err = new Error(message, { cause }) as AckAbortError;
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  err.unacknowledgedBytes = unacknowledgedBytes;
+  return err;
+}
+
+function timeoutReason(ms: number): Error {
+  const e = new Error(`acked() timed out after ${ms} ms`);
+  e.name = 'TimeoutError';
+  return e;
+}
+
+/**
+ * Resolves once every byte written to `socket` so far has been acknowledged
+ * by the peer's TCP stack (not necessarily read by the peer application).
+ *
+ * Rejects with:
+ * - a {@link PeerGoneError} (`code` 'ETIMEDOUT') when the connection dies
+ *   first: failFast's own error object, or `reason` 'kernel' with the
+ *   socket's error as `cause` (ECONNRESET, Node's ETIMEDOUT, ...), also when
+ *   tcp_info shows the kernel closed the connection while Node was not reading;
+ * - an ERR_SOCKET_CLOSED error when the application closed the socket without
+ *   an error before the bytes were acknowledged (the kernel may still deliver them);
+ * - an AbortError (`code` 'ABORT_ERR') when `signal` aborts (`cause` =
+ *   signal.reason) or `timeout` ms pass (`cause` a TimeoutError); the
+ *   connection itself is left alone.
+ * Every rejection carries `unacknowledgedBytes`.
+ *
+ * All waits on a socket share one registration with the shared scheduler.
+ * Polling runs at 10 ms after progress, slowing to 250 ms while nothing moves;
+ * a completed write schedules a check at once.
+ */
+export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<void> {
+  try {
+    validateSocket(socket);
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    const { signal, timeout } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+    if (timeout !== undefined) validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
+    if (socket.destroyed) {
+      // Settled from the reading taken as the socket was destroyed, if acked() or retain() tracked it.
+      const final = existingTrack(socket)?.final ?? null;
+      if (final && account(socket, final).acknowledged >= bytesWrittenBy(socket)) return Promise.resolve();
+      const e = codedError('ERR_SOCKET_CLOSED', 'Socket is closed') as Error & { code: string; unacknowledgedBytes: number };
+      e.unacknowledgedBytes = unacknowledgedOf(socket, final);
+      return Promise.reject(e);
+    }
+    return wait(trackOf(socket), signal, timeout);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** Bytes of `socket` not yet acknowledged right now (for an AbortError). */
+function pendingCount(socket: net.Socket): number {
+  if (socket.destroyed || socket.connecting) return bytesWrittenBy(socket);
+  const t = existingTrack(socket);
+  let r: Reading | null = null;
+  try { r = t ? t.read() : readNow(fdOf(socket, 'socket'), 0n); } catch { /* no fd */ }
+  return unacknowledgedOf(socket, r);
+}
+
+function wait(track: Track, signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
+  const socket = track.socket;
+  const target = track.tls ? -1 : bytesWrittenBy(socket);
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | null = null;
+    const onAbort = (): void => abandon(abortError(signal!.reason, 'The operation was aborted', 0));
+    const waiter: Waiter = {
+      target,
+      resolve,
+      reject,
+      settled: false,
+      cleanup: () => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    };
+    const abandon = (err: AckAbortError): void => {
+      if (waiter.settled) return;
+      waiter.settled = true;
+      waiter.cleanup();
+      err.unacknowledgedBytes = pendingCount(socket);
+      track.abandoned();
+      reject(err);
+    };
+    // Fast path: already acknowledged (or already dead) needs no registration.
+    // With earlier waiters still pending this one cannot be done either
+    // (its target is at least theirs): skip the read.
+    const busy = track.hasWaiters();
+    track.waiters.push(waiter);
+    if (!busy) {
+      const now = track.read();
+      if (now) track.settle(now, undefined, false);
+      if (waiter.settled) return;
+    }
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        const reason = timeoutReason(timeout);
+        abandon(abortError(reason, reason.message, 0));
+      }, timeout);
+      timer.unref();
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    track.poke();
+  });
+}

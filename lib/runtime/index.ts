@@ -1,0 +1,2 @@
+/** Runtime layer: the one scheduler (poller) that every watcher shares. */
+export * from './scheduler';

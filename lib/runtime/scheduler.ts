@@ -1,0 +1,267 @@
+/**
+ * One shared poller for every watched socket: a single unref'd timer, one
+ * preallocated record buffer, one native batch read per tick. Subscribers
+ * get a reusable {@link Sample} view (valid only during the callback), so the
+ * steady state allocates nothing per socket per tick.
+ */
+import { native } from '../kernel/binding';
+import { decodeTcpInfo, readU64, TcpInfo, TCP_INFO_KNOWN_LENGTH } from '../kernel/tcpinfo';
+
+const HEADER = native.constants.RECORD_HEADER;
+/** Record stride: header + the largest tcp_info we decode, rounded to 8. */
+export const RECORD_STRIDE = HEADER + Math.ceil(TCP_INFO_KNOWN_LENGTH / 8) * 8;
+/** Smallest allowed polling interval, ms. */
+export const MIN_INTERVAL_MS = 10;
+/**
+ * Most sockets read in one synchronous slice; the rest of a tick continues on
+ * setImmediate so 5,000 due sockets never block the event loop in one go.
+ */
+export const MAX_SLICE = 512;
+/**
+ * Entries due within this long of a tick are read in it (capped at a quarter
+ * of their interval): keeps sockets with the same interval in one batch
+ * instead of drifting into one tick each.
+ */
+export const COALESCE_MS = 25;
+
+/** A read-only view of one socket's batch record. */
+export class Sample {
+  private records: Buffer = Buffer.alloc(0);
+  /** Int32 view of the records (8-byte aligned): header reads are plain loads. */
+  private words: Int32Array = new Int32Array(0);
+  /** @internal The record buffer being viewed; setting it rebuilds the Int32 view only when it changes. */
+  get buf(): Buffer { return this.records; }
+  set buf(records: Buffer) {
+    if (records === this.records) return;
+    if (records.byteOffset % 4 !== 0) throw new RangeError('batch records must be 4-byte aligned');
+    this.records = records;
+    this.words = new Int32Array(records.buffer, records.byteOffset, records.length >> 2);
+  }
+  /** @internal */ base = 0;
+  /** errno of the read (0 = ok; ESTALE = the fd now belongs to another socket). */
+  get errno(): number { return this.words[(this.base >> 2) + 1]; }
+  /** Bytes of tcp_info the kernel returned (0 on error). */
+  get infoLength(): number { return this.words[this.base >> 2]; }
+  /** SIOCOUTQ, bytes (unacked + unsent, +1 for a queued FIN). */
+  get sendQueue(): number { return this.words[(this.base >> 2) + 2]; }
+  /** SIOCOUTQNSD, bytes never sent. */
+  get unsent(): number { return this.words[(this.base >> 2) + 3]; }
+  /** tcpi_state number (7 = CLOSE). */
+  get state(): number { return this.buf[this.base + HEADER]; }
+  /** A u8 tcp_info field at byte `off`. */
+  u8(off: number): number { return this.buf[this.base + HEADER + off]; }
+  /** A u16 tcp_info field at byte `off` (0 if the kernel did not return it). */
+  u16(off: number): number { return off + 2 <= this.infoLength ? this.buf.readUInt16LE(this.base + HEADER + off) : 0; }
+  /** A u32 tcp_info field at byte `off` (0 if the kernel did not return it). */
+  u32(off: number): number { return off + 4 <= this.infoLength ? this.buf.readUInt32LE(this.base + HEADER + off) : 0; }
+  /** A u64 tcp_info field at byte `off`, as a number (0 if absent). */
+  u64(off: number): number { return off + 8 <= this.infoLength ? readU64(this.buf, this.base + HEADER + off) : 0; }
+  /** Whether the kernel returned the field at [off, off+size). */
+  has(off: number, size: number): boolean { return off + size <= this.infoLength; }
+  /** Full decode (allocates; for events, not for every tick). */
+  decode(): TcpInfo { return decodeTcpInfo(this.buf, this.infoLength, this.base + HEADER); }
+}
+
+/** What a subscriber implements. */
+export interface Subscriber {
+  /** Called once per due tick with this socket's record. `now` is Date.now()-like ms (performance.now based). */
+  onSample(sample: Sample, now: number): void;
+  /**
+   * Checked right before each read; return false when the fd no longer
+   * belongs to the subscriber (socket destroyed): the entry is dropped
+   * without reading the fd.
+   */
+  valid?(): boolean;
+}
+
+interface Entry {
+  fd: number;
+  cookie: bigint;
+  interval: number;
+  nextDue: number;
+  sub: Subscriber;
+  removed: boolean;
+}
+
+/** Handle returned by {@link Scheduler.add}. */
+export interface Registration {
+  /** Stops polling this entry (idempotent). */
+  remove(): void;
+  /** Changes the polling interval, ms. */
+  setInterval(ms: number): void;
+  /** Makes the entry due on the next tick, scheduled as soon as possible. */
+  pokeSoon(): void;
+}
+
+const now = (): number => performance.now();
+
+/** The shared poller. Use {@link scheduler}; separate instances are for tests. */
+export class Scheduler {
+  private entries: Entry[] = [];
+  private fds = new Int32Array(64);
+  private cookies = new BigUint64Array(64);
+  private due: Entry[] = [];
+  private picked: Entry[] = [];
+  private out = Buffer.alloc(64 * RECORD_STRIDE);
+  private timer: NodeJS.Timeout | null = null;
+  private continuation: NodeJS.Immediate | null = null;
+  private timerAt = Infinity;
+  private dirty = false;
+  private readonly sample = new Sample();
+  /** Ticks run (for tests and benchmarks). */
+  ticks = 0;
+
+  /** Number of live entries. */
+  get size(): number {
+    let n = 0;
+    for (const e of this.entries) if (!e.removed) n++;
+    return n;
+  }
+
+  /**
+   * Polls `fd` every `intervalMs`. A non-zero `cookie` is verified natively on
+   * every read (a reused fd yields errno ESTALE, never the other socket's data).
+   */
+  add(fd: number, cookie: bigint, intervalMs: number, sub: Subscriber): Registration {
+    const entry: Entry = { fd, cookie, interval: Math.max(MIN_INTERVAL_MS, intervalMs), nextDue: now() + intervalMs, sub, removed: false };
+    this.entries.push(entry);
+    this.arm(entry.nextDue);
+    return {
+      remove: () => {
+        if (!entry.removed) { entry.removed = true; this.dirty = true; }
+      },
+      setInterval: (ms: number) => {
+        entry.interval = Math.max(MIN_INTERVAL_MS, ms);
+        entry.nextDue = Math.min(entry.nextDue, now() + entry.interval);
+        this.arm(entry.nextDue);
+      },
+      pokeSoon: () => {
+        entry.nextDue = now();
+        this.arm(entry.nextDue);
+      },
+    };
+  }
+
+  private arm(at: number): void {
+    if (at >= this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.tick, Math.max(0, at - now()));
+    this.timer.unref();
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.fds.length) return;
+    let cap = this.fds.length;
+    while (cap < n) cap *= 2;
+    this.fds = new Int32Array(cap);
+    this.cookies = new BigUint64Array(cap);
+    this.out = Buffer.alloc(cap * RECORD_STRIDE);
+  }
+
+  private compact(): void {
+    let j = 0;
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (!e.removed) this.entries[j++] = e;
+    }
+    this.entries.length = j;
+    this.dirty = false;
+  }
+
+  private readonly tick = (): void => {
+    this.timer = null;
+    this.timerAt = Infinity;
+    this.runOnce();
+  };
+
+  /**
+   * Runs one tick now: reads every due entry (all entries with `force`), at
+   * most MAX_SLICE per synchronous slice. Exposed for tests and benchmarks.
+   */
+  runOnce(force = false): void {
+    this.ticks++;
+    if (this.continuation) { clearImmediate(this.continuation); this.continuation = null; }
+    if (this.dirty) this.compact();
+    const t = now();
+    const due = this.due;
+    due.length = 0;
+    for (const e of this.entries) {
+      if (e.removed || (!force && e.nextDue > t + Math.min(COALESCE_MS, e.interval / 4))) continue;
+      due.push(e);
+    }
+    this.readSlices(0, force);
+  }
+
+  private readSlices(from: number, sync: boolean): void {
+    const due = this.due;
+    const end = sync ? due.length : Math.min(due.length, from + MAX_SLICE);
+    let n = 0;
+    this.ensureCapacity(end - from);
+    // valid() runs right before the read, with no JS in between: an fd that
+    // passes it cannot be closed and reused before readBatch sees it.
+    const picked = this.picked;
+    picked.length = 0;
+    for (let i = from; i < end; i++) {
+      const e = due[i];
+      if (e.removed) continue;
+      if (e.sub.valid && !e.sub.valid()) { e.removed = true; this.dirty = true; continue; }
+      this.fds[n] = e.fd;
+      this.cookies[n] = e.cookie;
+      picked.push(e);
+      n++;
+    }
+    if (n > 0) {
+      native.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
+      const s = this.sample;
+      s.buf = this.out;
+      const at = now();
+      for (let i = 0; i < n; i++) {
+        const e = picked[i];
+        if (e.removed) continue;
+        e.nextDue = at + e.interval;
+        s.base = i * RECORD_STRIDE;
+        try {
+          e.sub.onSample(s, at);
+        } catch (err) {
+          // A subscriber bug must not stop the others; surface it asynchronously.
+          process.nextTick(() => { throw err; });
+        }
+      }
+    }
+    picked.length = 0;
+    if (end < due.length) {
+      this.continuation = setImmediate(() => { this.continuation = null; this.readSlices(end, false); });
+      this.continuation.unref();
+      return;
+    }
+    due.length = 0;
+    if (this.dirty) this.compact();
+    let next = Infinity;
+    for (const e of this.entries) if (e.nextDue < next) next = e.nextDue;
+    if (next !== Infinity) this.arm(next);
+  }
+}
+
+const oneFd = new Int32Array(1);
+const oneCookie = new BigUint64Array(1);
+const oneRecord = Buffer.alloc(RECORD_STRIDE);
+const oneSample = new Sample();
+
+/**
+ * Reads one fd now, outside the schedule: the same record a tick gives
+ * (tcp_info, SIOCOUTQ, SIOCOUTQNSD) in one native call. Returns a shared view,
+ * valid until the next readOne(), or null when the fd is unusable, not TCP, or
+ * (non-zero cookie) no longer the expected socket.
+ */
+export function readOne(fd: number, cookie = 0n): Sample | null {
+  oneFd[0] = fd;
+  oneCookie[0] = cookie;
+  native.readBatch(oneFd, oneCookie, 1, oneRecord, RECORD_STRIDE);
+  oneSample.buf = oneRecord;
+  oneSample.base = 0;
+  return oneSample.errno === 0 && oneSample.infoLength > 0 ? oneSample : null;
+}
+
+/** The process-wide scheduler shared by watch(), failFast(), acked() and watchServer(). */
+export const scheduler = new Scheduler();
