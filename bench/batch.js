@@ -2,11 +2,11 @@
 // Batch read through the addon, and tcpInfo() one socket at a time, over N
 // loopback connections opened by this process. Prints one JSON line.
 //   node bench/batch.js N REPS
-const { native } = require('../dist/binding');
-const { fdOf } = require('../dist/fd');
-const { tcpInfo } = require('../dist/tcpinfo');
-const { socketCookie } = require('../dist/sockopt');
-const { RECORD_STRIDE } = require('../dist/scheduler');
+const { native } = require('../dist/kernel/binding');
+const { fdOf } = require('../dist/kernel/fd');
+const { tcpInfo } = require('../dist/kernel/tcpinfo');
+const { socketCookie } = require('../dist/kernel/sockopt');
+const { RECORD_STRIDE } = require('../dist/runtime/scheduler');
 const { openConnections, stats } = require('./lib/connections');
 
 const n = Number(process.argv[2] ?? 1000);

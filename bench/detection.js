@@ -25,7 +25,7 @@ if (process.argv[2] === 'peer') {
 }
 if (process.argv[2] === 'client') {
   const cfg = JSON.parse(process.argv[3]);
-  const { failFast } = require('../dist/failfast');
+  const { failFast } = require('../dist/policy/failfast');
   const socket = net.connect(PORT, cfg.host, () => {
     if (cfg.mode === 'sending') {
       const chunk = Buffer.alloc(100, 0x61);

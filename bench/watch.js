@@ -12,11 +12,11 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const binding = require('../dist/binding');
-const { scheduler } = require('../dist/scheduler');
-const { fdOf } = require('../dist/fd');
-const { socketCookie } = require('../dist/sockopt');
-const { TCP_INFO_OFFSETS } = require('../dist/tcpinfo');
+const binding = require('../dist/kernel/binding');
+const { scheduler } = require('../dist/runtime/scheduler');
+const { fdOf } = require('../dist/kernel/fd');
+const { socketCookie } = require('../dist/kernel/sockopt');
+const { TCP_INFO_OFFSETS } = require('../dist/kernel/tcpinfo');
 const { openConnections } = require('./lib/connections');
 
 const n = Number(process.argv[2] ?? 5000);

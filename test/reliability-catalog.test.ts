@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const fixture = join(__dirname, 'fixtures', 'catalog-bad-inputs.js');
-const lib = (name: string) => existsSync(join(__dirname, '..', 'lib', `${name}.ts`));
+const lib = (name: string) => existsSync(join(__dirname, '..', 'lib', 'policy', `${name}.ts`)) || existsSync(join(__dirname, '..', 'lib', 'policy', name, 'index.ts'));
 
 interface Result { name: string; ok: boolean; got: unknown; want: unknown }
 interface Report {
