@@ -1,2 +1,3 @@
 /** Runtime layer: the one scheduler (poller) that every watcher shares. */
 export * from './scheduler';
+export * from './connections';
