@@ -126,7 +126,9 @@ export class ConnectionReader {
     if (n <= this.fds.length) return;
     let cap = this.fds.length;
     while (cap < n) cap *= 2;
-    this.fds = new Int32Array(cap);
+    const fds = new Int32Array(cap);
+    fds.set(this.fds); // the fds gathered so far in this collection
+    this.fds = fds;
     this.out = Buffer.alloc(cap * RECORD_STRIDE);
     this.rtt = new Float64Array(cap);
     this.rttvar = new Float64Array(cap);
