@@ -82,6 +82,19 @@ describe('tcp-vitals/prometheus', () => {
     await new Promise((r) => setImmediate(r));
     const m2 = parseExposition(await registry.metrics());
     expect(sample(m2, 'tcp_rtt_seconds_count', { peer })).toBe(2);
+    const retrans = after.info.totalRetrans > 0 ? sample(m, 'tcp_retransmitted_segments_total', { peer }) : 0;
+    expect(retrans).toBeGreaterThanOrEqual(before.info.totalRetrans);
+    expect(retrans).toBeLessThanOrEqual(after.info.totalRetrans);
+    // The counter outlives the socket.
+    const last = tcpInfo(client).totalRetrans;
+    await new Promise((r) => setImmediate(r));
+    await registry.metrics();
+    client.destroy();
+    await new Promise((r) => client.once('close', r));
+    await new Promise((r) => setImmediate(r));
+    const m3 = parseExposition(await registry.metrics());
+    expect(samples(m3, 'tcp_connections')).toHaveLength(0);
+    if (last > 0) expect(sample(m3, 'tcp_retransmitted_segments_total', { peer })).toBeGreaterThanOrEqual(last);
     metrics.stop();
     expect(registry.getMetricsAsArray()).toHaveLength(0);
   });

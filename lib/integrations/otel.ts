@@ -100,8 +100,16 @@ export function registerMetrics(meter: Meter, options?: OtelOptions): OtelMetric
     const r = reader.read();
     for (const s of r.series) {
       if (s.retransmits > 0) result.observe(retransmits, s.retransmits, attrs(s, names));
-      if (s.connections === 0) continue;
-      for (let st = 0; st < STATE_COUNT; st++) if (s.byState[st] > 0) result.observe(count, s.byState[st], stateAttrs(s, names, st));
+      // A cumulative SDK keeps reporting an attribute set's last value when it
+      // is no longer observed: every state a series was ever seen in is
+      // observed again (0 once its connections closed).
+      let seen = (s.cache.otelStates as number | undefined) ?? 0;
+      for (let st = 0; st < STATE_COUNT; st++) {
+        if (s.byState[st] > 0) seen |= 1 << st;
+        if (seen & (1 << st)) result.observe(count, s.byState[st], stateAttrs(s, names, st));
+      }
+      s.cache.otelStates = seen;
+      if (seen === 0) continue;
       result.observe(unacked, s.unacknowledged, attrs(s, names));
       result.observe(unsent, s.unsent, attrs(s, names));
     }
