@@ -27,6 +27,7 @@ function bracket(v: RequestVitals, before: TcpInfo, after: TcpInfo): void {
 describe('requestVitals', () => {
   let server: http.Server;
   let port: number;
+  const finished: Array<{ resSocketNull: boolean; atFinish: RequestVitals | null; before: TcpInfo; after: TcpInfo }> = [];
   const seen: Array<{ v: RequestVitals | null; v2: RequestVitals | null; before: TcpInfo; after: TcpInfo; unacked: number }> = [];
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -35,6 +36,12 @@ describe('requestVitals', () => {
       const v2 = requestVitals(res);
       const after = tcpInfo(req.socket);
       seen.push({ v, v2, before, after, unacked: queues(req.socket).unacknowledged });
+      res.on('finish', () => {
+        // Node has detached res.socket here; requestVitals(res) still finds the connection.
+        const b = tcpInfo(req.socket);
+        const atFinish = requestVitals(res);
+        finished.push({ resSocketNull: res.socket === null, atFinish, before: b, after: tcpInfo(req.socket) });
+      });
       res.end(JSON.stringify(v));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -61,12 +68,16 @@ describe('requestVitals', () => {
     expect(v!.unacknowledgedBytes).toBeGreaterThanOrEqual(0);
     expect(unacked).toBeGreaterThanOrEqual(0);
     expect(JSON.parse(body).rttMs).toBe(v!.rttMs);
+    for (let i = 0; i < 300 && finished.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(finished[0].resSocketNull).toBe(true);
+    bracket(finished[0].atFinish!, finished[0].before, finished[0].after);
   });
 
-  test('client side: the response and the request while the response arrives; null once the socket is detached or closed', async () => {
+  test('client side: the response and the request while the response arrives; also after 'end' (res.socket detached); null once the connection is closed', async () => {
     const agent = new http.Agent({ keepAlive: true });
     try {
-      const result = await new Promise<{ v: RequestVitals | null; vReq: RequestVitals | null; before: TcpInfo; after: TcpInfo; afterEnd: RequestVitals | null; socket: net.Socket }>((resolve, reject) => {
+      const result = await new Promise<{ v: RequestVitals | null; vReq: RequestVitals | null; before: TcpInfo; after: TcpInfo; afterEnd: RequestVitals | null;
+        afterEndBracket: [TcpInfo, TcpInfo]; resNull: boolean; socket: net.Socket; res: http.IncomingMessage }>((resolve, reject) => {
         const req = http.get({ port, host: '127.0.0.1', path: '/', agent }, (res) => {
           try {
             // In the response callback the socket is still the response's.
@@ -76,19 +87,26 @@ describe('requestVitals', () => {
             const vReq = requestVitals(req);
             const after = tcpInfo(socket);
             res.resume();
-            // At 'end' a keep-alive agent has already taken the socket back: res.socket is null.
-            res.on('end', () => setImmediate(() => resolve({ v, vReq, before, after, afterEnd: requestVitals(res), socket })));
+            // At 'end' a keep-alive agent has already taken the socket back (res.socket is null);
+            // the ClientRequest still holds it.
+            res.on('end', () => setImmediate(() => {
+              const b = tcpInfo(socket);
+              const afterEnd = requestVitals(res);
+              resolve({ v, vReq, before, after, afterEnd, afterEndBracket: [b, tcpInfo(socket)], resNull: res.socket === null, socket, res });
+            }));
           } catch (err) { reject(err); }
         });
         req.on('error', reject);
       });
       bracket(result.v!, result.before, result.after);
       bracket(result.vReq!, result.before, result.after);
-      expect(result.afterEnd).toBeNull();
+      expect(result.resNull).toBe(true);
+      bracket(result.afterEnd!, result.afterEndBracket[0], result.afterEndBracket[1]);
       const { socket } = result;
       agent.destroy();
       await new Promise((r) => (socket.destroyed ? r(null) : socket.once('close', r)));
       expect(requestVitals(socket)).toBeNull();
+      expect(requestVitals(result.res)).toBeNull();
     } finally {
       agent.destroy();
     }
@@ -99,6 +117,7 @@ describe('requestVitals', () => {
       expect(() => requestVitals(bad)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
     }
     expect(requestVitals({ socket: null })).toBeNull();
+    expect(requestVitals({ socket: null, req: { socket: null } })).toBeNull();
     expect(requestVitals(new net.Socket())).toBeNull();
   });
 });

@@ -34,15 +34,19 @@ const OFF_DELIVERY_RATE = TCP_INFO_OFFSETS.deliveryRate;
  * `IncomingMessage` or `ServerResponse`, a client's response
  * `IncomingMessage` or `ClientRequest`, or a socket. Returns null when the
  * connection has no descriptor any more (closed) or is not TCP; never throws
- * for those. Throws ERR_INVALID_ARG_TYPE for anything without a socket.
+ * for those. Works at the server's `res.on('finish')` and the client's
+ * `res.on('end')` too, although Node has detached `res.socket` by then. Throws ERR_INVALID_ARG_TYPE for anything without a socket.
  */
 export function requestVitals(reqOrRes: unknown): RequestVitals | null {
-  const socket = reqOrRes instanceof net.Socket ? reqOrRes
-    : reqOrRes !== null && typeof reqOrRes === 'object' && 'socket' in reqOrRes ? (reqOrRes as { socket: unknown }).socket : undefined;
-  if (socket === null || socket === undefined) {
-    if (reqOrRes !== null && typeof reqOrRes === 'object' && 'socket' in reqOrRes) return null; // detached (request done)
+  if (reqOrRes === null || typeof reqOrRes !== 'object' || !(reqOrRes instanceof net.Socket || 'socket' in reqOrRes)) {
     throw invalidArgType('reqOrRes', 'an http IncomingMessage, ServerResponse, ClientRequest or net.Socket', reqOrRes);
   }
+  // Node detaches the socket from a ServerResponse at 'finish' and from a
+  // client's IncomingMessage at 'end' (keep-alive); their `req` (the server's
+  // IncomingMessage, the ClientRequest) still holds it.
+  const socket = reqOrRes instanceof net.Socket ? reqOrRes
+    : (reqOrRes as { socket?: unknown }).socket ?? (reqOrRes as { req?: { socket?: unknown } }).req?.socket;
+  if (socket === null || socket === undefined) return null;
   if (!(socket instanceof net.Socket)) return null; // e.g. an http2 compat socket proxy
   const fd = fdOrNone(socket);
   if (fd < 0) return null;
