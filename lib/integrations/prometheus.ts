@@ -38,6 +38,19 @@ export interface PrometheusMetrics {
 
 type Labels = Record<string, string>;
 
+/** prom-client, loaded on first use (an optional peer dependency). */
+function loadPromClient(): typeof import('prom-client') {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('prom-client');
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
+    const e = new Error('tcp-vitals/prometheus needs prom-client, an optional peer dependency: npm install prom-client') as Error & { code: string };
+    e.code = 'MODULE_NOT_FOUND';
+    throw e;
+  }
+}
+
 function promLabels(s: Series, names: readonly string[]): Labels {
   let l = s.cache.prom as Labels | undefined;
   if (!l) {
@@ -72,8 +85,7 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
   const ro = readerOptions(options);
   const prefix = options?.prefix ?? 'tcp_';
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) throw invalidArgType('options.prefix', 'a metric name prefix', prefix);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const client: typeof import('prom-client') = options?.client ?? require('prom-client');
+  const client = options?.client ?? loadPromClient();
   const names = ro.labelNames;
   const reader = new ConnectionReader(ro);
   const rttBuckets = [...(options?.rttBuckets ?? RTT_BUCKETS_SECONDS)];
