@@ -37,6 +37,7 @@ describe('the npm package', () => {
   let unpacked = '';
   let project = '';
   let installOutput = '';
+  let installMode = '';
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'tcp-vitals-pack-'));
@@ -53,7 +54,9 @@ describe('the npm package', () => {
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
     const args = ['install', tarball, '--no-audit', '--no-fund'];
     let r = run('npm', [...args, '--offline'], project);
+    installMode = 'offline';
     if (r.code !== 0) {
+      installMode = 'prefer-offline';
       // Not everything in the npm cache (a fresh machine): fall back to the registry for the two dependencies.
       r = run('npm', [...args, '--prefer-offline'], project);
     }
@@ -150,7 +153,7 @@ describe('the npm package', () => {
 
   test('the install output (npm\'s install-scripts advisory, if any, is what the README describes)', () => {
     // eslint-disable-next-line no-console
-    console.log(`npm install output:\n${installOutput}`);
+    console.log(`npm install (--${installMode}) output:\n${installOutput}`);
     const advisory = installOutput.split('\n').filter((l) => /allow-scripts|allowScripts|install-scripts/.test(l));
     if (advisory.length > 0) {
       const listed = advisory.find((l) => l.includes('tcp-vitals@'));
