@@ -74,6 +74,11 @@ describe('tcp-vitals/prometheus', () => {
     expect(rtt).toBeGreaterThanOrEqual(Math.min(before.info.rtt, after.info.rtt) / 1e6);
     expect(rtt).toBeLessThanOrEqual(Math.max(before.info.rtt, after.info.rtt) / 1e6);
     expect(rtt).toBeGreaterThan(0);
+    // Buckets are cumulative: the one observation is in every bucket whose bound is >= rtt.
+    expect(sample(m, 'tcp_rtt_seconds_bucket', { peer, le: '+Inf' })).toBe(1);
+    for (const b of samples(m, 'tcp_rtt_seconds_bucket').filter((x) => x.labels.le !== '+Inf')) {
+      expect([b.labels.le, b.value]).toEqual([b.labels.le, Number(b.labels.le) >= rtt ? 1 : 0]);
+    }
     const rttvar = sample(m, 'tcp_rtt_variance_seconds_sum', { peer });
     expect(rttvar).toBeGreaterThanOrEqual(Math.min(before.info.rttvar, after.info.rttvar) / 1e6);
     expect(rttvar).toBeLessThanOrEqual(Math.max(before.info.rttvar, after.info.rttvar) / 1e6);

@@ -10,6 +10,7 @@
  * prom-client is an optional peer dependency, loaded only by this module.
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SeriesHistogram } from './metrics-histogram';
 import { invalidArgType } from '../common/errors';
 import { ConnectionReader, onDeath, ReaderOptions, readerOptions, Series, STATE_COUNT } from './metrics-reader';
 import { TCP_STATES } from '../kernel/tcpinfo';
@@ -116,19 +117,17 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
     if (r.generation === histogramsAt) return; // one reading is observed once
     histogramsAt = r.generation;
     for (let i = 0; i < r.count; i++) {
-      const l = promLabels(r.seriesOf[i], names);
-      rtt.observe(l, r.rtt[i]);
-      rttvar.observe(l, r.rttvar[i]);
+      rtt.observe(r.seriesOf[i], r.rtt[i]);
+      rttvar.observe(r.seriesOf[i], r.rttvar[i]);
     }
   };
-  const rtt: Histogram = new client.Histogram({
-    name: `${prefix}rtt_seconds`, help: 'Smoothed round-trip time of each connection at each scrape, seconds',
-    labelNames: peerLabels, buckets: rttBuckets, registers, collect: observeRtt,
-  });
-  const rttvar: Histogram = new client.Histogram({
-    name: `${prefix}rtt_variance_seconds`, help: 'Round-trip time variance of each connection at each scrape, seconds',
-    labelNames: peerLabels, buckets: rttBuckets, registers, collect: observeRtt,
-  });
+  const seriesLabels = (s: Series): Labels => promLabels(s, names);
+  const rtt = new SeriesHistogram(`${prefix}rtt_seconds`, 'Smoothed round-trip time of each connection at each scrape, seconds',
+    rttBuckets, seriesLabels, observeRtt);
+  const rttvar = new SeriesHistogram(`${prefix}rtt_variance_seconds`, 'Round-trip time variance of each connection at each scrape, seconds',
+    rttBuckets, seriesLabels, observeRtt);
+  registry.registerMetric(rtt as never);
+  registry.registerMetric(rttvar as never);
   const unacked: Gauge = new client.Gauge({
     name: `${prefix}unacknowledged_bytes`, help: 'Bytes sent and not yet acknowledged by the peer', labelNames: peerLabels, registers,
     collect() {
