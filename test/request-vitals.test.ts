@@ -73,7 +73,7 @@ describe('requestVitals', () => {
     bracket(finished[0].atFinish!, finished[0].before, finished[0].after);
   });
 
-  test('client side: the response and the request while the response arrives; also after 'end' (res.socket detached); null once the connection is closed', async () => {
+  test('client side: the response and the request while the response arrives; also after res end (res.socket detached); null once the connection is closed', async () => {
     const agent = new http.Agent({ keepAlive: true });
     try {
       const result = await new Promise<{ v: RequestVitals | null; vReq: RequestVitals | null; before: TcpInfo; after: TcpInfo; afterEnd: RequestVitals | null;
