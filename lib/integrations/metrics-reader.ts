@@ -238,6 +238,14 @@ export class ConnectionReader {
     return this.cached;
   }
 
+  /** Forgets every socket (the collector stopped): the reader holds no socket afterwards. */
+  clear(): void {
+    this.sockets.clear();
+    this.picked.length = 0;
+    this.seriesOf.length = 0;
+    this.cached = null;
+  }
+
   /** The series a death of `socket` belongs to (peer capped like the gauges), for death events. */
   seriesOfSocket(socket: Socket): Series | undefined {
     return this.sockets.get(socket)?.series;

@@ -132,6 +132,7 @@ export function registerMetrics(meter: Meter, options?: OtelOptions): OtelMetric
       if (stopped) return;
       stopped = true;
       unsubscribe();
+      reader.clear();
       meter.removeBatchObservableCallback(callback, observables);
     },
   };

@@ -162,6 +162,7 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
       if (stopped) return;
       stopped = true;
       unsubscribe();
+      reader.clear();
       for (const n of metricNames) registry.removeSingleMetric(n);
     },
   };
