@@ -9,7 +9,8 @@ export type { TcpInfo, TcpState } from './kernel/tcpinfo';
 export { setOptions, getOptions } from './kernel/options';
 export type { SocketOptions } from './kernel/options';
 export type { Target } from './kernel/fd';
-export type { SystemError, PeerGoneError, DeathReason } from './common/errors';
+export { PeerGoneError, AckAbortError, isPeerGoneError, isAckAbortError } from './common/errors';
+export type { SystemError, DeathReason } from './common/errors';
 export { kernelSettings } from './kernel/sysctl';
 export type { KernelSettings } from './kernel/sysctl';
 export {
@@ -28,7 +29,7 @@ export type { TcpSnapshot } from './policy/snapshot';
 export { failFastAgent, FailFastAgent, FailFastHttpsAgent, failFastConnector } from './integrations/agent';
 export type { UndiciConnector } from './integrations/agent';
 export { delivery, acked, retain, retention, retainedUnacknowledged, DEFAULT_MAX_RETAINED_BYTES } from './policy/delivery';
-export type { Delivery, AckedOptions, AckAbortError, RetainOptions, Retention } from './policy/delivery';
+export type { Delivery, AckedOptions, RetainOptions, Retention } from './policy/delivery';
 export { gracefulClose, reset, DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS } from './policy/close';
 export type { CloseResult, CloseOutcome, GracefulCloseOptions } from './policy/close';
 export { listenQueue, listenCounters, watchServer, SERVER_EVENTS } from './policy/server';

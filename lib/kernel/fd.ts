@@ -4,6 +4,7 @@
  */
 import * as net from 'node:net';
 import { codedError, invalidArgType, outOfRange } from '../common/errors';
+import { INT32_MAX, validateInteger } from '../common/validate';
 
 /** What the public functions accept: a socket, a listening server, or a raw fd. */
 export type Target = net.Socket | net.Server | number;
@@ -31,10 +32,7 @@ export function handleOf(target: net.Socket | net.Server): object | null {
  */
 export function fdOf(target: Target, name = 'target'): number {
   if (typeof target === 'number') {
-    if (!Number.isInteger(target) || target < 0 || target > 0x7fffffff) {
-      throw outOfRange(name, 'an integer >= 0 and <= 2147483647', target);
-    }
-    return target;
+    return validateInteger(name, target, 0, INT32_MAX);
   }
   if (target instanceof net.Socket) {
     if (target.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');

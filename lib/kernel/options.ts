@@ -6,6 +6,7 @@
 import { native } from './binding';
 import { check, invalidArgType, invalidArgValue, outOfRange, systemError } from '../common/errors';
 import { fdOf, Target } from './fd';
+import { INT32_MAX, validateBoolean, validateInteger, validateObject, validateWholeSeconds } from '../common/validate';
 
 const C = native.constants;
 
@@ -39,33 +40,25 @@ export interface SocketOptions {
   rtoMax?: number;
 }
 
-const INT_MAX = 0x7fffffff;
 const scratch = Buffer.alloc(16);
 
 function wholeSeconds(name: string, ms: unknown, minS: number, maxS: number): number {
-  if (typeof ms !== 'number') throw invalidArgType(`options.${name}`, 'of type number', ms);
-  if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms < minS * 1000 || ms > maxS * 1000) {
-    throw outOfRange(`options.${name}`, `whole seconds in milliseconds, >= ${minS * 1000} and <= ${maxS * 1000}`, ms);
-  }
-  return ms / 1000;
+  return validateWholeSeconds(`options.${name}`, ms, minS * 1000, maxS * 1000) / 1000;
 }
 
 function intIn(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number') throw invalidArgType(`options.${name}`, 'of type number', v);
-  if (!Number.isInteger(v) || v < min || v > max) throw outOfRange(`options.${name}`, `an integer >= ${min} and <= ${max}`, v);
-  return v;
+  return validateInteger(`options.${name}`, v, min, max);
 }
 
 function bool(name: string, v: unknown): number {
-  if (typeof v !== 'boolean') throw invalidArgType(`options.${name}`, 'of type boolean', v);
-  return v ? 1 : 0;
+  return validateBoolean(`options.${name}`, v) ? 1 : 0;
 }
 
 type Op = { level: number; name: number; int?: number; bytes?: Uint8Array; label: string };
 
 /** Validates everything first and returns the setsockopt calls, so nothing is half-applied on bad input. */
 function plan(options: SocketOptions): Op[] {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateObject('options', options);
   const ops: Op[] = [];
   const T = C.IPPROTO_TCP, S = C.SOL_SOCKET;
   for (const key of Object.keys(options)) {
@@ -75,12 +68,12 @@ function plan(options: SocketOptions): Op[] {
       case 'keepAliveIdle': ops.push({ level: T, name: C.TCP_KEEPIDLE, int: wholeSeconds(key, v, 1, 32767), label: key }); break;
       case 'keepAliveInterval': ops.push({ level: T, name: C.TCP_KEEPINTVL, int: wholeSeconds(key, v, 1, 32767), label: key }); break;
       case 'keepAliveCount': ops.push({ level: T, name: C.TCP_KEEPCNT, int: intIn(key, v, 1, 127), label: key }); break;
-      case 'userTimeout': ops.push({ level: T, name: C.TCP_USER_TIMEOUT, int: intIn(key, v, 0, INT_MAX), label: key }); break;
+      case 'userTimeout': ops.push({ level: T, name: C.TCP_USER_TIMEOUT, int: intIn(key, v, 0, INT32_MAX), label: key }); break;
       case 'noDelay': ops.push({ level: T, name: C.TCP_NODELAY, int: bool(key, v), label: key }); break;
-      case 'notSentLowat': ops.push({ level: T, name: C.TCP_NOTSENT_LOWAT, int: intIn(key, v, 0, INT_MAX), label: key }); break;
+      case 'notSentLowat': ops.push({ level: T, name: C.TCP_NOTSENT_LOWAT, int: intIn(key, v, 0, INT32_MAX), label: key }); break;
       case 'synCount': ops.push({ level: T, name: C.TCP_SYNCNT, int: intIn(key, v, 1, 127), label: key }); break;
-      case 'sendBuffer': ops.push({ level: S, name: C.SO_SNDBUF, int: intIn(key, v, 1, INT_MAX), label: key }); break;
-      case 'receiveBuffer': ops.push({ level: S, name: C.SO_RCVBUF, int: intIn(key, v, 1, INT_MAX), label: key }); break;
+      case 'sendBuffer': ops.push({ level: S, name: C.SO_SNDBUF, int: intIn(key, v, 1, INT32_MAX), label: key }); break;
+      case 'receiveBuffer': ops.push({ level: S, name: C.SO_RCVBUF, int: intIn(key, v, 1, INT32_MAX), label: key }); break;
       case 'rtoMax': ops.push({ level: T, name: C.TCP_RTO_MAX_MS, int: intIn(key, v, 1000, 120000), label: key }); break;
       case 'congestion': {
         if (typeof v !== 'string') throw invalidArgType(`options.${key}`, 'of type string', v);
@@ -95,7 +88,7 @@ function plan(options: SocketOptions): Op[] {
         if (v === false) buf.writeInt32LE(0, 0);
         else {
           buf.writeInt32LE(1, 0);
-          buf.writeInt32LE(wholeSeconds(key, v, 0, INT_MAX / 1000), 4);
+          buf.writeInt32LE(wholeSeconds(key, v, 0, INT32_MAX / 1000), 4);
         }
         ops.push({ level: S, name: C.SO_LINGER, bytes: buf, label: key });
         break;

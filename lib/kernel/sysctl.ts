@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { systemError, validateInteger } from '../common/errors';
+import { systemError } from '../common/errors';
+import { validateInteger } from '../common/validate';
 
 /** TCP settings of this network namespace. Times are milliseconds. */
 export interface KernelSettings {

@@ -10,6 +10,7 @@ import { retriesBudgetMs, TCP_RTO_MIN_MS } from './budget';
 import { DeathWindow, NEVER, shift } from './death-window';
 import { connectDeath, deathAfterFirstRetransmit, firstRetransmitDelay, keepAliveDeath } from './paths';
 import { timerLatenessMs } from './timer-slack';
+import { validateObject } from '../common/validate';
 
 /** The socket options the model reads (as returned by getOptions(); times in ms). */
 export type DeadlineOptions = Pick<SocketOptions,
@@ -72,9 +73,9 @@ export interface Deadlines {
 }
 
 function resolveInputs(input: DeadlineInput): Deadlines['inputs'] & { noDelay: boolean | undefined } {
-  if (input === null || typeof input !== 'object') throw invalidArgType('input', 'of type object', input);
+  validateObject('input', input);
   const s = input.settings;
-  if (s === null || typeof s !== 'object') throw invalidArgType('input.settings', 'of type object', s);
+  validateObject('input.settings', s);
   const o = input.options ?? {};
   const info = input.info;
   const rtoMaxMs = o.rtoMax ?? s.rtoMaxMs;

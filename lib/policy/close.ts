@@ -10,8 +10,9 @@
 import * as net from 'node:net';
 import { native } from '../kernel/binding';
 import { acked, followDelivery } from './delivery';
-import { check, codedError, invalidArgType, validateInteger } from '../common/errors';
+import { check, codedError, invalidArgType } from '../common/errors';
 import { fdOf } from '../kernel/fd';
+import { validateObject, validateInteger } from '../common/validate';
 
 /** Default gracefulClose() timeout, ms (Apache's lingering close also gives up after 30 s). */
 export const DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS = 30_000;
@@ -63,7 +64,7 @@ const closing = new WeakMap<net.Socket, Promise<CloseResult>>();
  */
 export function gracefulClose(socket: net.Socket, options: GracefulCloseOptions = {}): Promise<CloseResult> {
   if (!(socket instanceof net.Socket)) return Promise.reject(invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket));
-  if (options === null || typeof options !== 'object') return Promise.reject(invalidArgType('options', 'of type object', options));
+  try { validateObject('options', options); } catch (err) { return Promise.reject(err); }
   let timeout: number;
   try {
     timeout = options.timeout === undefined ? DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS : validateInteger('options.timeout', options.timeout, 0, 2 ** 31 - 1);

@@ -11,9 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { codedError, invalidArgType, invalidArgValue, outOfRange, validateInteger } from '../common/errors';
+import { codedError, invalidArgType, invalidArgValue, outOfRange } from '../common/errors';
 import { fdOf } from '../kernel/fd';
 import { readTcpInfoRaw, TCP_INFO_OFFSETS, TCP_STATES } from '../kernel/tcpinfo';
+import { validateObject, validateInteger } from '../common/validate';
 
 const LISTEN = TCP_STATES.indexOf('LISTEN');
 
@@ -191,7 +192,7 @@ function check(w: Watched, counters: ListenCounters | null): void {
  */
 export function watchServer(server: net.Server, options: WatchServerOptions = {}): ServerWatch {
   if (!(server instanceof net.Server)) throw invalidArgType('server', 'an instance of net.Server', server);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateObject('options', options);
   const threshold = options.threshold ?? 0.8;
   if (typeof threshold !== 'number') throw invalidArgType('options.threshold', 'of type number', threshold);
   if (!(threshold > 0 && threshold <= 1.5)) throw outOfRange('options.threshold', '> 0 and <= 1.5', threshold);

@@ -3,12 +3,13 @@
  */
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
-import { codedError, invalidArgType, validateInteger } from '../../common/errors';
+import { AckAbortError, ackAbortError, codedError, invalidArgType } from '../../common/errors';
 import { fdOf } from '../../kernel/fd';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
 import { existingTrack, Track, trackOf } from './tracker';
 import { Waiter } from './waiters';
+import { validateObject, validateInteger } from '../../common/validate';
 
 /** Options of {@link acked}. */
 export interface AckedOptions {
@@ -18,21 +19,7 @@ export interface AckedOptions {
   timeout?: number;
 }
 
-/** Node's AbortError shape (`name` 'AbortError', `code` 'ABORT_ERR', `cause`). */
-export interface AckAbortError extends Error {
-  code: 'ABORT_ERR';
-  cause: unknown;
-  /** Bytes not yet acknowledged when the wait was abandoned. */
-  unacknowledgedBytes: number;
-}
-
-function abortError(cause: unknown, message: string, unacknowledgedBytes: number): AckAbortError {
-  const err = new Error(message, { cause }) as AckAbortError;
-  err.name = 'AbortError';
-  err.code = 'ABORT_ERR';
-  err.unacknowledgedBytes = unacknowledgedBytes;
-  return err;
-}
+export type { AckAbortError } from '../../common/errors';
 
 function timeoutReason(ms: number): Error {
   const e = new Error(`acked() timed out after ${ms} ms`);
@@ -63,11 +50,11 @@ function timeoutReason(ms: number): Error {
 export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<void> {
   try {
     validateSocket(socket);
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    validateObject('options', options);
     const { signal, timeout } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
     if (timeout !== undefined) validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
+    if (signal?.aborted) return Promise.reject(ackAbortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
     if (socket.destroyed) {
       // Settled from the reading taken as the socket was destroyed, if acked() or retain() tracked it.
       const final = existingTrack(socket)?.final ?? null;
@@ -96,7 +83,7 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
   const target = track.tls ? -1 : bytesWrittenBy(socket);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
-    const onAbort = (): void => abandon(abortError(signal!.reason, 'The operation was aborted', 0));
+    const onAbort = (): void => abandon(ackAbortError(signal!.reason, 'The operation was aborted', 0));
     const waiter: Waiter = {
       target,
       resolve,
@@ -128,7 +115,7 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
     if (timeout !== undefined) {
       timer = setTimeout(() => {
         const reason = timeoutReason(timeout);
-        abandon(abortError(reason, reason.message, 0));
+        abandon(ackAbortError(reason, reason.message, 0));
       }, timeout);
       timer.unref();
     }

@@ -4,11 +4,12 @@
  */
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
-import { codedError, invalidArgType, invalidArgValue, validateInteger } from '../../common/errors';
+import { codedError, invalidArgType, invalidArgValue } from '../../common/errors';
 import { account, validateSocket } from './account';
 import { isTls } from './reading';
 import { Retainer } from './retainer';
 import { existingTrack, trackOf } from './tracker';
+import { validateObject, validateInteger } from '../../common/validate';
 
 /** Default bound of retain(), bytes. */
 export const DEFAULT_MAX_RETAINED_BYTES = 16 * 1024 * 1024;
@@ -48,7 +49,7 @@ export interface Retention {
  */
 export function retain(socket: net.Socket, options: RetainOptions = {}): void {
   validateSocket(socket);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateObject('options', options);
   const max = options.maxRetainedBytes === undefined
     ? DEFAULT_MAX_RETAINED_BYTES
     : validateInteger('options.maxRetainedBytes', options.maxRetainedBytes, 1, Number.MAX_SAFE_INTEGER);

@@ -3,7 +3,7 @@
  * rejected with when the connection ends first.
  */
 import * as net from 'node:net';
-import { codedError, peerGoneError, PeerGoneError } from '../../common/errors';
+import { codedError, isPeerGoneError, peerGoneError, PeerGoneError } from '../../common/errors';
 import { account, unacknowledgedOf } from './account';
 import { TCP_STATE } from '../../kernel/tcpinfo';
 import { finQueued, Reading } from './reading';
@@ -84,7 +84,7 @@ export class WaiterQueue {
 function deathError(socket: net.Socket, r: Reading | null, cause: Error | undefined, closedBySocket: boolean): Error {
   const unacknowledgedBytes = unacknowledgedOf(socket, r);
   const c = cause as (Error & Partial<PeerGoneError>) | undefined;
-  if (c && c.code === 'ETIMEDOUT' && typeof c.reason === 'string') {
+  if (isPeerGoneError(c)) {
     if (typeof c.unacknowledgedBytes !== 'number') c.unacknowledgedBytes = unacknowledgedBytes;
     return c; // failFast's PeerGoneError (or Node's ETIMEDOUT that failFast augmented)
   }
