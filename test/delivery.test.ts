@@ -209,6 +209,15 @@ describe('delivery() and acked() on loopback', () => {
     await expect(acked(pair.client, { signal: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     expect(() => delivery({} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => retain(pair!.client, { maxRetainedBytes: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    // Options are own properties only (a polluted or inherited key is not an option).
+    const other = await loopbackPair();
+    try {
+      retain(other.client, Object.create({ maxRetainedBytes: 5 }));
+      expect(retention(other.client)!.maxRetainedBytes).toBe(16 * 1024 * 1024);
+      await expect(acked(other.client, Object.create({ timeout: 0, signal: 'bogus' }))).resolves.toBeUndefined();
+    } finally {
+      await other.close();
+    }
     pair.client.write('x');
     expect(() => retain(pair!.client)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
     pair.client.destroy();

@@ -123,6 +123,22 @@ describe('setOptions / getOptions', () => {
     expect(getOptions(pair.client)).toEqual(before);
   });
 
+  test('only own properties are options: nothing is read through the prototype chain', () => {
+    const before = getOptions(pair.client);
+    setOptions(pair.client, Object.create({ keepAlive: true, noDelay: true, userTimeout: 4000 }) as SocketOptions);
+    expect(getOptions(pair.client)).toEqual(before);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.keepAlive = true;
+    proto.userTimeout = 3000;
+    try {
+      setOptions(pair.client, { keepAliveIdle: 9000 });
+    } finally {
+      delete proto.keepAlive;
+      delete proto.userTimeout;
+    }
+    expect(getOptions(pair.client)).toEqual({ ...before, keepAliveIdle: 9000 });
+  });
+
   test('the options of a listening socket are inherited by the sockets it accepts', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

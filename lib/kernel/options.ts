@@ -40,6 +40,14 @@ export interface SocketOptions {
 }
 
 const INT_MAX = 0x7fffffff;
+
+/**
+ * `options[key]` when it is an own property of `options`, else undefined:
+ * an inherited or polluted Object.prototype key is never an option.
+ */
+export function ownOption<T extends object, K extends keyof T>(options: T, key: K): T[K] | undefined {
+  return Object.prototype.hasOwnProperty.call(options, key) ? options[key] : undefined;
+}
 const scratch = Buffer.alloc(16);
 
 function wholeSeconds(name: string, ms: unknown, minS: number, maxS: number): number {
@@ -106,8 +114,9 @@ function plan(options: SocketOptions): Op[] {
     }
   }
   // SO_KEEPALIVE last when enabling (timers are already right when it arms), first when disabling.
-  if (options.keepAlive !== undefined) {
-    const on = bool('keepAlive', options.keepAlive);
+  const keepAlive = ownOption(options, 'keepAlive');
+  if (keepAlive !== undefined) {
+    const on = bool('keepAlive', keepAlive);
     const op = { level: S, name: C.SO_KEEPALIVE, int: on, label: 'keepAlive' };
     if (on) ops.push(op); else ops.unshift(op);
   }

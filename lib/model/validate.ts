@@ -12,3 +12,11 @@ export function validateNumber(name: string, v: unknown, min: number, max: numbe
   }
   return v;
 }
+
+/**
+ * The own enumerable properties of `o` on an object without a prototype, so
+ * that an inherited or polluted Object.prototype key is never read as input.
+ */
+export function ownCopy<T extends object>(o: T): T {
+  return Object.assign(Object.create(null) as T, o);
+}

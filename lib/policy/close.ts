@@ -12,6 +12,7 @@ import { native } from '../kernel/binding';
 import { acked, followDelivery } from './delivery';
 import { check, codedError, invalidArgType, validateInteger } from '../common/errors';
 import { fdOf, handleOf } from '../kernel/fd';
+import { ownOption } from '../kernel/options';
 
 /** Default gracefulClose() timeout, ms (Apache's lingering close also gives up after 30 s). */
 export const DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS = 30_000;
@@ -66,7 +67,8 @@ export function gracefulClose(socket: net.Socket, options: GracefulCloseOptions 
   if (options === null || typeof options !== 'object') return Promise.reject(invalidArgType('options', 'of type object', options));
   let timeout: number;
   try {
-    timeout = options.timeout === undefined ? DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS : validateInteger('options.timeout', options.timeout, 0, 2 ** 31 - 1);
+    const t = ownOption(options, 'timeout');
+    timeout = t === undefined ? DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS : validateInteger('options.timeout', t, 0, 2 ** 31 - 1);
   } catch (err) {
     return Promise.reject(err);
   }

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
 import { codedError, invalidArgType, validateInteger } from '../../common/errors';
 import { fdOf } from '../../kernel/fd';
+import { ownOption } from '../../kernel/options';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
 import { existingTrack, Track, trackOf } from './tracker';
@@ -64,7 +65,8 @@ export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<v
   try {
     validateSocket(socket);
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-    const { signal, timeout } = options;
+    const signal = ownOption(options, 'signal');
+    const timeout = ownOption(options, 'timeout');
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
     if (timeout !== undefined) validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
     if (signal?.aborted) return Promise.reject(abortError(signal.reason, 'The operation was aborted', pendingCount(socket)));

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
 import { codedError, invalidArgType, invalidArgValue, validateInteger } from '../../common/errors';
+import { ownOption } from '../../kernel/options';
 import { account, validateSocket } from './account';
 import { isTls } from './reading';
 import { Retainer } from './retainer';
@@ -49,9 +50,10 @@ export interface Retention {
 export function retain(socket: net.Socket, options: RetainOptions = {}): void {
   validateSocket(socket);
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-  const max = options.maxRetainedBytes === undefined
+  const maxOption = ownOption(options, 'maxRetainedBytes');
+  const max = maxOption === undefined
     ? DEFAULT_MAX_RETAINED_BYTES
-    : validateInteger('options.maxRetainedBytes', options.maxRetainedBytes, 1, Number.MAX_SAFE_INTEGER);
+    : validateInteger('options.maxRetainedBytes', maxOption, 1, Number.MAX_SAFE_INTEGER);
   if (isTls(socket)) throw invalidArgValue('socket', 'tls.TLSSocket', 'must be a plain TCP socket: the kernel acknowledges TLS ciphertext, not the written plaintext');
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
   const existing = existingTrack(socket)?.retainer;
