@@ -5,7 +5,7 @@
  */
 import { native } from './binding';
 import { check, invalidArgType, invalidArgValue, outOfRange, systemError } from '../common/errors';
-import { fdOf, Target } from './fd';
+import { fdOf, requireTcp, Target } from './fd';
 
 const C = native.constants;
 
@@ -128,15 +128,6 @@ function plan(options: SocketOptions): Op[] {
 // kernel before 6.15). They are applied first and restored if anything after
 // them fails, so a refusal leaves the socket as it was.
 const FALLIBLE = new Set(['rtoMax', 'congestion']);
-const EOPNOTSUPP = 95;
-
-/** Throws `<syscall> ENOTSUP (not a TCP socket)` (errno 95, EOPNOTSUPP) unless fd is a TCP socket. */
-function requireTcp(fd: number, syscall: string): void {
-  scratch.fill(0);
-  check(native.getsockopt(fd, C.SOL_SOCKET, C.SO_PROTOCOL, scratch.subarray(0, 4)), 'getsockopt', 'SO_PROTOCOL');
-  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-EOPNOTSUPP, syscall, 'not a TCP socket');
-}
-
 function apply(fd: number, op: Op): number {
   return op.bytes ? native.setsockopt(fd, op.level, op.name, op.bytes) : native.setsockoptInt(fd, op.level, op.name, op.int!);
 }
