@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { native } from '../kernel/binding';
 import { acked, followDelivery } from './delivery';
 import { check, codedError, invalidArgType, validateInteger } from '../common/errors';
-import { fdOf, handleOf } from '../kernel/fd';
+import { fdOf, handleOf, requireTcpSocket } from '../kernel/fd';
 import { ownOption } from '../kernel/options';
 
 /** Default gracefulClose() timeout, ms (Apache's lingering close also gives up after 30 s). */
@@ -64,6 +64,11 @@ const closing = new WeakMap<net.Socket, Promise<CloseResult>>();
  */
 export function gracefulClose(socket: net.Socket, options: GracefulCloseOptions = {}): Promise<CloseResult> {
   if (!(socket instanceof net.Socket)) return Promise.reject(invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket));
+  try {
+    requireTcpSocket(socket);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (options === null || typeof options !== 'object') return Promise.reject(invalidArgType('options', 'of type object', options));
   let timeout: number;
   try {
@@ -158,6 +163,7 @@ lingerZero.writeInt32LE(1, 0); // l_onoff = 1, l_linger = 0
 export function reset(socket: net.Socket): net.Socket {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
   if (socket.destroyed) return socket;
+  requireTcpSocket(socket);
   // No handle (never connected): nothing to reset. Node's resetAndDestroy()
   // would destroy it with ERR_SOCKET_CLOSED as 'error', an uncaught exception
   // without a listener; close it quietly instead.

@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
 import { codedError, invalidArgType, validateInteger } from '../../common/errors';
-import { fdOf } from '../../kernel/fd';
+import { fdOf, requireTcpSocket } from '../../kernel/fd';
 import { ownOption } from '../../kernel/options';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
@@ -64,6 +64,7 @@ function timeoutReason(ms: number): Error {
 export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<void> {
   try {
     validateSocket(socket);
+    requireTcpSocket(socket);
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
     const signal = ownOption(options, 'signal');
     const timeout = ownOption(options, 'timeout');

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
 import { codedError, invalidArgType, invalidArgValue, validateInteger } from '../../common/errors';
+import { requireTcpSocket } from '../../kernel/fd';
 import { ownOption } from '../../kernel/options';
 import { account, validateSocket } from './account';
 import { isTls } from './reading';
@@ -49,6 +50,7 @@ export interface Retention {
  */
 export function retain(socket: net.Socket, options: RetainOptions = {}): void {
   validateSocket(socket);
+  requireTcpSocket(socket);
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const maxOption = ownOption(options, 'maxRetainedBytes');
   const max = maxOption === undefined
