@@ -94,12 +94,36 @@ function pendingCount(socket: net.Socket): number {
   return unacknowledgedOf(socket, r);
 }
 
+/**
+ * The acked() calls waiting on each AbortSignal: one 'abort' listener per
+ * signal however many calls share it (EventTarget's add/remove are linear in
+ * the listener count), each call's abandon kept in a Set (O(1) add/remove).
+ */
+const bySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onAbort(signal: AbortSignal, abandon: () => void): () => void {
+  let set = bySignal.get(signal);
+  if (!set) {
+    const waiting = new Set<() => void>();
+    set = waiting;
+    bySignal.set(signal, waiting);
+    signal.addEventListener('abort', () => {
+      bySignal.delete(signal);
+      for (const f of waiting) f();
+      waiting.clear();
+    }, { once: true });
+  }
+  const s = set;
+  s.add(abandon);
+  return () => { s.delete(abandon); };
+}
+
 function wait(track: Track, signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
   const socket = track.socket;
   const target = track.tls ? -1 : bytesWrittenBy(socket);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
-    const onAbort = (): void => abandon(abortError(signal!.reason, 'The operation was aborted', 0));
+    let unlisten: (() => void) | null = null;
     const waiter: Waiter = {
       target,
       resolve,
@@ -107,12 +131,12 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
       settled: false,
       cleanup: () => {
         if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (unlisten) unlisten();
       },
     };
     const abandon = (err: AckAbortError): void => {
       if (waiter.settled) return;
-      waiter.settled = true;
+      track.waiters.settleOne(waiter);
       waiter.cleanup();
       err.unacknowledgedBytes = pendingCount(socket);
       track.abandoned();
@@ -135,7 +159,7 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
       }, timeout);
       timer.unref();
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) unlisten = onAbort(signal, () => abandon(abortError(signal.reason, 'The operation was aborted', 0)));
     track.poke();
   });
 }
