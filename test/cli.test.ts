@@ -4,6 +4,7 @@
  * sockets, and (root) watch and demo against a peer that vanishes.
  */
 import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { computeDeadlines, DeadlineOptions } from '../lib/policy/deadlines';
@@ -164,6 +165,14 @@ describe('arguments', () => {
     }
   });
 
+  test('tcp-vitals --version prints the package version, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      const r = await runCli([flag]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
   test('tcp-vitals --help lists the commands', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
@@ -249,6 +258,19 @@ describe('tcp-vitals watch on loopback', () => {
     const r = await runCli(['watch', `127.0.0.1:${closedPort}`]);
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([`tcp-vitals watch: connect ECONNREFUSED 127.0.0.1:${closedPort}`]);
+  });
+
+  test('stdout closing (watch | head -1) ends it quietly with exit 0', async () => {
+    for (const json of [[], ['--json']]) {
+      const cmd = `"$0" "$1" watch 127.0.0.1:${port} --interval 50 ${json.join(' ')} | head -1 >/dev/null; echo "status=\${PIPESTATUS[0]}" >&2`;
+      const child = spawn('bash', ['-c', cmd, process.execPath, CLI], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await new Promise((r) => child.on('close', r));
+      clearTimeout(timer);
+      expect(stderr).toBe('status=0\n');
+    }
   });
 
   test('the peer closing (FIN) ends the watch with exit 0', async () => {
