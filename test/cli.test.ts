@@ -391,6 +391,31 @@ describeNetns('tcp-vitals in network namespaces', () => {
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toMatch(/tvdemo-/);
   }, 60_000);
 
+  test('demo: SIGINT, SIGTERM or SIGHUP at any early moment leaves no namespace behind', async () => {
+    const pids: number[] = [];
+    const leftover = (pid: number) => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`tvdemo-${pid}-`));
+    const results: Array<{ signal: string; delayMs: number; left: string[] }> = [];
+    try {
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        for (const delayMs of [40, 80, 120, 160, 220, 320, 600]) {
+          const child = spawn(process.execPath, [CLI, 'demo'], { stdio: ['ignore', 'ignore', 'ignore'] });
+          pids.push(child.pid!);
+          const closed = new Promise((r) => child.on('close', r));
+          await new Promise((r) => setTimeout(r, delayMs));
+          child.kill(signal);
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await closed;
+          clearTimeout(timer);
+          results.push({ signal, delayMs, left: leftover(child.pid!) });
+        }
+      }
+    } finally {
+      for (const pid of pids) for (const ns of leftover(pid)) execFileSync('ip', ['netns', 'delete', ns]);
+    }
+    expect(results.filter((r) => r.left.length > 0)).toEqual([]);
+  }, 120_000);
+
   test('demo: Ctrl-C deletes the namespaces; without root it refuses with one line, exit 2', async () => {
     const child = spawn(process.execPath, [CLI, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
