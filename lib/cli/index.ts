@@ -5,6 +5,8 @@
  * command that cannot start (e.g. demo without root). Errors are one line on
  * stderr.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXIT_FAILURE, UsageError } from './args';
 
 const HELP = `Usage: tcp-vitals <command> [options]
@@ -17,7 +19,7 @@ Commands:
   watch --listen PORT accept one client and watch that connection
   demo                (root) a peer vanishes: plain Node vs failFast, side by side
 
-Run 'tcp-vitals <command> --help' for a command's options.
+Run 'tcp-vitals <command> --help' for a command's options; 'tcp-vitals --version' prints the version.
 Exit codes: 0 ok, 1 connection died / run failed, 2 bad arguments or cannot start.
 `;
 
@@ -34,6 +36,23 @@ function isCommand(name: string | undefined): name is string {
   return name !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, name);
 }
 
+/** The version in the package.json next to dist/ (dist/cli/index.js -> ../../package.json). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The reader of our stdout went away (`tcp-vitals watch ... | head -1`):
+ * nothing more can be shown, so end quietly with exit 0 (the 'exit' hooks
+ * still remove any namespace the command created).
+ */
+function endQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 /** Runs the command line `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -41,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
     if (name === undefined) throw new UsageError('missing command: doctor, watch or demo (see tcp-vitals --help)');
     if (name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(HELP);
+      return 0;
+    }
+    if (name === '--version' || name === '-v') {
+      process.stdout.write(`${packageVersion()}\n`);
       return 0;
     }
     const load = isCommand(name) ? COMMANDS[name] : undefined;
@@ -60,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  endQuietlyOnEpipe(process.stdout);
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
