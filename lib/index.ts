@@ -33,3 +33,5 @@ export { gracefulClose, reset, DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS } from './polic
 export type { CloseResult, CloseOutcome, GracefulCloseOptions } from './policy/close';
 export { listenQueue, listenCounters, watchServer, SERVER_EVENTS } from './policy/server';
 export type { ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch } from './policy/server';
+export { diagnose, diagnoseReading, VERDICTS } from './policy/diagnose';
+export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './policy/diagnose';
