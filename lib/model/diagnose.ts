@@ -111,5 +111,6 @@ export function diagnoseReading(info: DiagnoseInfo, q: Queues, now: number = Dat
   }
   const flowing = q.sendQueue > 0 ? `${q.sendQueue} bytes on their way, acknowledged ${words(info.lastAckRecv)} ago`
     : info.lastDataSent < info.lastDataRecv ? `reply pending for ${words(info.lastDataSent)}` : 'data flowing';
-  return make('healthy', `${flowing}; rtt ${words(info.rtt / 1000)}${unread}`, null);
+  const rttMs = info.rtt / 1000;
+  return make('healthy', `${flowing}; rtt ${rttMs < 10 ? `${rttMs.toFixed(2)} ms` : words(rttMs)}${unread}`, null);
 }
