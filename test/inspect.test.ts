@@ -18,7 +18,7 @@ import { Child, fixture } from './helpers/netns';
 import { runCli } from './helpers/inspect-cli';
 
 const OPTION_KEYS = ['keepAlive', 'keepAliveIdle', 'keepAliveInterval', 'keepAliveCount', 'userTimeout', 'synCount'] as const;
-const pick = (o: Record<string, unknown>) => Object.fromEntries(OPTION_KEYS.map((k) => [k, o[k]]));
+const pick = (o: object) => Object.fromEntries(OPTION_KEYS.map((k) => [k, (o as Record<string, unknown>)[k]]));
 const codes = (c: InspectedConnection) => c.traps.map((t) => t.code).sort();
 
 describe('inspect: a Node service and a Python service on loopback', () => {

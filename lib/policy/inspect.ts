@@ -26,6 +26,8 @@ export interface InspectedConnection {
   state: string;
   /** Smoothed RTT, ms. */
   rttMs: number;
+  /** Retransmission timeout now (with backoff), ms. */
+  rtoMs: number;
   unacknowledgedBytes: number;
   unsentBytes: number;
   receiveQueueBytes: number;
@@ -76,6 +78,7 @@ function connectionOf(pid: number, command: string, s: InspectedSocket, settings
     direction: listeningPorts.has(`${s.local.address}:${s.local.port}`) || listeningPorts.has(`*:${s.local.port}`) ? 'accepted' : 'outgoing',
     state: s.info.state,
     rttMs: s.info.rtt / 1000,
+    rtoMs: s.info.rto / 1000,
     unacknowledgedBytes: Math.max(0, q.unacknowledged),
     unsentBytes: q.unsent,
     receiveQueueBytes: q.receiveQueue,
