@@ -20,7 +20,7 @@ export const VERDICTS: readonly Verdict[] = ['closed', 'network', 'peer-not-read
 
 /** The tcp_info fields the verdict uses (units as in TcpInfo: rto, rtt µs; ages ms). */
 export type DiagnoseInfo = Pick<TcpInfo, 'state' | 'retransmits' | 'probes' | 'rto' | 'rtt'
-  | 'lastDataSent' | 'lastDataRecv' | 'lastAckRecv'> & Partial<Pick<TcpInfo, 'sndWnd' | 'totalRetrans'>>;
+  | 'lastDataSent' | 'lastDataRecv' | 'lastAckRecv'> & Partial<Pick<TcpInfo, 'sndWnd' | 'bytesAcked' | 'bytesReceived'>>;
 
 /** A verdict with its evidence. */
 export interface Diagnosis {
@@ -100,7 +100,11 @@ export function diagnoseReading(info: DiagnoseInfo, q: Queues, now: number = Dat
     return make('peer-not-reading', `the peer's receive window is zero: its application is not reading (${waiting}); `
       + `its kernel answers (${heard}); network fine${unread}`, info.lastAckRecv);
   }
-  if (q.sendQueue === 0 && info.lastDataSent < info.lastDataRecv && info.lastDataSent >= idleAfterMs) {
+  // Our last data went out after the last data came in (tcp_info ages are in jiffies, so a reply in the
+  // same tick as the request is indistinguishable: then only "nothing ever received" counts).
+  const sentSomething = info.bytesAcked === undefined || info.bytesAcked > 1; // the SYN counts 1
+  const awaitingReply = info.lastDataSent < info.lastDataRecv || info.bytesReceived === 0;
+  if (q.sendQueue === 0 && sentSomething && awaitingReply && info.lastDataSent >= idleAfterMs) {
     return make('peer-app-silent', `peer application silent for ${words(info.lastDataSent)}; network fine (every byte `
       + `acknowledged by the peer's kernel ${words(info.lastAckRecv)} ago, nothing received since the last send)${unread}`,
     info.lastDataSent);
