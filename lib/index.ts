@@ -36,3 +36,5 @@ export { listenQueue, listenCounters, watchServer, SERVER_EVENTS } from './polic
 export type { ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch } from './policy/server';
 export { requestVitals } from './integrations/request-vitals';
 export type { RequestVitals } from './integrations/request-vitals';
+export { diagnose, diagnoseReading, VERDICTS } from './policy/diagnose';
+export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './policy/diagnose';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tcp-vitals` command: `doctor`, `watch`, `demo`. Exit codes: 0 ok,
+ * The `tcp-vitals` command: `doctor`, `watch`, `demo`, `inspect`. Exit codes: 0 ok,
  * 1 the watched connection died (or a run failed), 2 bad arguments or a
  * command that cannot start (e.g. demo without root). Errors are one line on
  * stderr.
@@ -18,6 +18,7 @@ Commands:
   watch HOST:PORT     connect and show live rtt, cwnd, retransmits, queues, give-up
   watch --listen PORT accept one client and watch that connection
   demo                (root) a peer vanishes: plain Node vs failFast, side by side
+  inspect PID|--all   (root) every TCP connection of a running process: options, traps, verdict
 
 Run 'tcp-vitals <command> --help' for a command's options; 'tcp-vitals --version' prints the version.
 Exit codes: 0 ok, 1 connection died / run failed, 2 bad arguments or cannot start.
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Command> = {
   doctor: () => require('./doctor').doctorCommand,
   watch: () => require('./watch').watchCommand,
   demo: () => require('./demo').demoCommand,
+  inspect: () => require('./inspect').inspectCommand,
 };
 
 function isCommand(name: string | undefined): name is string {
@@ -57,7 +59,7 @@ function endQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   try {
-    if (name === undefined) throw new UsageError('missing command: doctor, watch or demo (see tcp-vitals --help)');
+    if (name === undefined) throw new UsageError('missing command: doctor, watch, demo or inspect (see tcp-vitals --help)');
     if (name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(HELP);
       return 0;
@@ -67,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const load = isCommand(name) ? COMMANDS[name] : undefined;
-    if (!load) throw new UsageError(`unknown command '${name}' (commands: doctor, watch, demo; see tcp-vitals --help)`);
+    if (!load) throw new UsageError(`unknown command '${name}' (commands: doctor, watch, demo, inspect; see tcp-vitals --help)`);
     return await load()(rest);
   } catch (e) {
     if (e instanceof UsageError) {
