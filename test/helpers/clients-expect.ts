@@ -17,7 +17,7 @@ const died = (s: any) => s.error?.code === 'ETIMEDOUT';
  */
 export function expectProtected(r: Record<CaseName, any>, timeoutMs: number, cases: readonly CaseName[] = CASES): void {
   for (const k of cases) {
-    expect({ case: k, ok: r[k].ok }).toEqual({ case: k, ok: false });
+    expect({ case: k, settled: !r[k].missing, ok: r[k].ok }).toEqual({ case: k, settled: true, ok: false });
     expect({ case: k, withinBound: r[k].elapsedMs <= timeoutMs + 1000, elapsedMs: r[k].elapsedMs })
       .toMatchObject({ case: k, withinBound: true });
   }

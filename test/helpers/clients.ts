@@ -70,7 +70,9 @@ export async function runMatrix(pair: NetPair, clients: MatrixClient[], timeoutM
   await Promise.all(started.map(async (s) => {
     const results = {} as Record<CaseName, any>;
     for (const k of CASES) {
-      results[k] = await s.protectedChild.waitFor((m) => m.type === 'result' && m.case === k, Math.max(1000, goAt + bound - Date.now()));
+      // A case that never settles is recorded as missing (its client's test then fails), not thrown.
+      results[k] = await s.protectedChild.waitFor((m) => m.type === 'result' && m.case === k, Math.max(1000, goAt + bound - Date.now()))
+        .catch((e: Error) => ({ missing: true, error: { message: e.message.split('\n')[0] } }));
     }
     runs[s.name] = { ...s, results };
   }));
@@ -80,6 +82,7 @@ export async function runMatrix(pair: NetPair, clients: MatrixClient[], timeoutM
 /** A compact "elapsed ms, error" cell for the report table. */
 export function cell(r: any): string {
   if (!r) return '-';
+  if (r.missing) return 'no result (still pending)';
   if (r.ok) return `ok ${Math.round(r.elapsedMs)} ms`;
   const e = r.error ?? {};
   const kind = e.closeCode !== undefined ? `close ${e.closeCode}`
