@@ -7,7 +7,8 @@
 import { closeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { native } from './binding';
-import { systemError, validateInteger } from '../common/errors';
+import { systemError } from '../common/errors';
+import { validateInteger } from '../common/validate';
 import { Queues } from './sockopt';
 import { decodeTcpInfo, TCP_INFO_BUFFER_SIZE, TcpInfo } from './tcpinfo';
 import { SocketFd, socketFds } from './proc-net';
