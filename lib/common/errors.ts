@@ -1,5 +1,12 @@
 /** Errors shaped like Node's own. */
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+
+/**
+ * errno numbers of the running platform, from Node's own table: this bottom
+ * layer never loads the addon, and no errno is hard-coded in TypeScript.
+ */
+export const ERRNO: Readonly<Record<string, number>> = constants.errno;
 
 /** A failed system call, shaped like Node's system errors (`code`, `errno`, `syscall`). */
 export interface SystemError extends Error {
@@ -71,46 +78,128 @@ export function codedError(code: string, message: string): Error & { code: strin
   return err;
 }
 
-/** Validates an integer in [min, max] (inclusive). */
-export function validateInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
-  }
-  return value;
-}
-
 /** Why the kernel or tcp-vitals declared a connection dead. */
 export type DeathReason = 'retransmit' | 'keepalive' | 'zero-window' | 'unsent' | 'kernel';
 
 /**
- * The error a socket is destroyed with when tcp-vitals (or the kernel, as seen
- * by tcp-vitals) declares its peer gone. `code` is always 'ETIMEDOUT'.
+ * Brands, registered with `Symbol.for` so that the guards (and `instanceof`)
+ * recognise errors made by another loaded copy of tcp-vitals too.
  */
-export interface PeerGoneError extends Error {
-  code: 'ETIMEDOUT';
-  errno: number;
-  syscall: string;
+const PEER_GONE = Symbol.for('tcp-vitals.PeerGoneError');
+const ACK_ABORT = Symbol.for('tcp-vitals.AckAbortError');
+
+function branded(value: unknown, brand: symbol): boolean {
+  return value instanceof Error && (value as unknown as Record<symbol, unknown>)[brand] === true;
+}
+
+function brand(err: Error, key: symbol): void {
+  Object.defineProperty(err, key, { value: true, enumerable: false, configurable: true });
+}
+
+/**
+ * The error a socket is destroyed with when tcp-vitals (or the kernel, as seen
+ * by tcp-vitals) declares its peer gone. Shaped like Node's system errors:
+ * `code` is always 'ETIMEDOUT', `errno` its negative number, `syscall`
+ * 'tcp-vitals' (or the syscall of the Node error failFast augmented).
+ *
+ * `err instanceof PeerGoneError` and {@link isPeerGoneError} also hold for a
+ * Node ETIMEDOUT error that failFast augmented with `reason`, and for errors
+ * made by another loaded copy of the package.
+ */
+export class PeerGoneError extends Error {
+  declare code: 'ETIMEDOUT';
+  /** Negative, as in Node (`-ETIMEDOUT`). */
+  declare errno: number;
+  declare syscall: string;
   /** Which path detected the death. */
-  reason: DeathReason;
+  declare reason: DeathReason;
   /**
    * Bytes the application wrote that the peer never acknowledged: the kernel's
    * send queue (SIOCOUTQ, minus a queued FIN) plus Node's userland write buffer.
    */
-  unacknowledgedBytes: number;
+  declare unacknowledgedBytes: number;
   /** With `retain`, exactly the unacknowledged suffix of the written stream. */
-  unacknowledged?: Buffer;
+  declare unacknowledged?: Buffer;
+  /** How long the peer had been silent when the death was detected, ms (when known). */
+  declare silentMs?: number;
+
+  constructor(reason: DeathReason, unacknowledgedBytes: number, detail: string, options?: { cause?: unknown }) {
+    super(`connection timed out (${reason}): ${detail}`, options);
+    this.code = 'ETIMEDOUT';
+    this.errno = -ERRNO.ETIMEDOUT;
+    this.syscall = 'tcp-vitals';
+    this.reason = reason;
+    this.unacknowledgedBytes = unacknowledgedBytes;
+    brand(this, PEER_GONE);
+  }
+
+  /** `instanceof` by brand: true for any error {@link isPeerGoneError} accepts. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== PeerGoneError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isPeerGoneError(value);
+  }
 }
 
-const ETIMEDOUT_ERRNO = 110;
+// On the prototype, so an instance's own keys stay those of a Node system error.
+Object.defineProperty(PeerGoneError.prototype, 'name', { value: 'PeerGoneError', writable: true, configurable: true });
+
+/** True for a {@link PeerGoneError} from any loaded copy of tcp-vitals (or a Node error failFast augmented). */
+export function isPeerGoneError(err: unknown): err is PeerGoneError {
+  return branded(err, PEER_GONE);
+}
 
 /** Builds a {@link PeerGoneError}. */
 export function peerGoneError(reason: DeathReason, unacknowledgedBytes: number, detail: string): PeerGoneError {
-  const err = new Error(`connection timed out (${reason}): ${detail}`) as PeerGoneError;
-  err.code = 'ETIMEDOUT';
-  err.errno = -ETIMEDOUT_ERRNO;
-  err.syscall = 'tcp-vitals';
-  err.reason = reason;
-  err.unacknowledgedBytes = unacknowledgedBytes;
-  return err;
+  return new PeerGoneError(reason, unacknowledgedBytes, detail);
+}
+
+/**
+ * Turns an ETIMEDOUT that Node got from the kernel into a {@link PeerGoneError}
+ * in place: sets `reason` and `unacknowledgedBytes` and brands it (keeping its
+ * own `errno`, `syscall`, message and stack).
+ */
+export function markPeerGone(err: Error, reason: DeathReason, unacknowledgedBytes: number): PeerGoneError {
+  const e = err as PeerGoneError;
+  e.reason = reason;
+  e.unacknowledgedBytes = unacknowledgedBytes;
+  brand(e, PEER_GONE);
+  return e;
+}
+
+/**
+ * What acked() rejects with when the wait is abandoned: Node's AbortError
+ * shape (`name` 'AbortError', `code` 'ABORT_ERR', `cause`), plus the bytes
+ * still unacknowledged. `instanceof` and {@link isAckAbortError} work across
+ * loaded copies of the package.
+ */
+export class AckAbortError extends Error {
+  declare code: 'ABORT_ERR';
+  declare cause: unknown;
+  /** Bytes not yet acknowledged when the wait was abandoned. */
+  declare unacknowledgedBytes: number;
+
+  constructor(message: string, unacknowledgedBytes: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+    this.code = 'ABORT_ERR';
+    if (!options || !('cause' in options)) this.cause = undefined;
+    this.unacknowledgedBytes = unacknowledgedBytes;
+    brand(this, ACK_ABORT);
+  }
+
+  /** `instanceof` by brand, across loaded copies of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== AckAbortError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isAckAbortError(value);
+  }
+}
+
+/** True for an {@link AckAbortError} from any loaded copy of tcp-vitals. */
+export function isAckAbortError(err: unknown): err is AckAbortError {
+  return branded(err, ACK_ABORT);
+}
+
+/** Builds an {@link AckAbortError} (`cause` = the abort reason or a TimeoutError). */
+export function ackAbortError(cause: unknown, message: string, unacknowledgedBytes: number): AckAbortError {
+  return new AckAbortError(message, unacknowledgedBytes, { cause });
 }

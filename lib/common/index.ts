@@ -1,2 +1,3 @@
 /** Bottom layer: Node-shaped errors and argument validators. Imports nothing of the package. */
 export * from './errors';
+export * from './validate';

@@ -9,6 +9,7 @@ import type * as net from 'node:net';
 import { invalidArgType } from '../common/errors';
 import { failFast, failFastOptions, FailFastHandle, FailFastOptions } from '../policy/failfast';
 import { setOptions } from '../kernel/options';
+import { validateObject } from '../common/validate';
 
 const patched = new WeakSet<http.Agent>();
 const handles = new WeakMap<net.Socket, FailFastHandle>();
@@ -35,7 +36,7 @@ function protect(socket: net.Socket, options: FailFastOptions): void {
  */
 export function failFastAgent<A extends http.Agent>(agent: A, options: FailFastOptions): A {
   if (!(agent instanceof http.Agent)) throw invalidArgType('agent', 'an instance of http.Agent or https.Agent', agent);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateObject('options', options);
   const kernelOptions = failFastOptions(options.timeout);
   if (patched.has(agent)) return agent;
   patched.add(agent);
@@ -113,7 +114,7 @@ export function failFastConnector(connector: UndiciConnector, options: FailFastO
   if (typeof connector !== 'function') {
     throw invalidArgType('connector', 'a function (e.g. undici.buildConnector({}))', connector);
   }
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateObject('options', options);
   failFastOptions(options.timeout);
   const opts: FailFastOptions = { ...options };
   return function failFastConnect(this: unknown, connectOptions, callback) {

@@ -52,6 +52,8 @@ export interface NativeConstants {
   readonly ESTALE: number;
   /** Bytes before the tcp_info copy in each batch record. */
   readonly RECORD_HEADER: number;
+  /** Bytes before the tcp_info copy in each inspectFds record. */
+  readonly INSPECT_HEADER: number;
 }
 
 /**
@@ -77,6 +79,21 @@ export interface NativeBinding {
    * A non-zero expected cookie that does not match gives errno ESTALE.
    */
   readBatch(fds: Int32Array, cookies: BigUint64Array | null, count: number, out: Uint8Array, stride: number): number;
+  /** pidfd_open(pid, 0): a pidfd (close it with fs.closeSync), or -errno. */
+  pidfdOpen(pid: number): number;
+  /**
+   * For each fd of the process behind `pidfd`: pidfd_getfd, read-only reads
+   * (tcp_info, queues, keepalive/user-timeout/syncnt options, cookie,
+   * addresses), close the duplicate. One record of `stride` bytes per fd,
+   * layout in src-native/pidfd.h; errno per record (EOPNOTSUPP: not TCP).
+   */
+  inspectFds(pidfd: number, fds: Int32Array, count: number, out: Uint8Array, stride: number): number;
+  /**
+   * Reads `paths` from inside the network namespace `nsPath` (setns on the
+   * calling thread, back before returning): contents or -errno per file; -errno
+   * as a number when the namespace cannot be entered.
+   */
+  readFilesInNetns(nsPath: string, paths: string[]): Array<string | number> | number;
   readonly constants: NativeConstants;
 }
 

@@ -1,7 +1,8 @@
 /** Generic socket options, queue sizes and SO_COOKIE. */
 import { native } from './binding';
-import { check, invalidArgType, validateInteger } from '../common/errors';
+import { check, invalidArgType } from '../common/errors';
 import { fdOf, Target } from './fd';
+import { validateInteger } from '../common/validate';
 
 /** Kernel constants from the addon (SOL_SOCKET, IPPROTO_TCP, TCP_*, SO_*, SIOC*). */
 export const constants = native.constants;

@@ -1,17 +1,21 @@
 /**
  * struct tcp_info, decoded by byte offset and by the length the running
- * kernel returned (never by the build host's headers). Layout: kernel 6.18
- * (280 bytes); see ../shared/linux-tcp.md §1.2.
+ * kernel returned (never by the build host's headers). The layout (kernel
+ * 6.18, 280 bytes) is the table in tcpinfo-layout.ts; the decoders are
+ * generated from it at build time (tcpinfo-decode.generated.ts).
  */
 import { native } from './binding';
-import { check } from '../common/errors';
+import { check, invalidArgType, outOfRange } from '../common/errors';
+import { validateInteger } from '../common/validate';
 import { fdOf, Target } from './fd';
+import { LITERAL_DECODERS, LiteralDecoder } from './tcpinfo-decode.generated';
+import {
+  TCP_INFO_FIELDS, TCP_INFO_KIND_SIZE, TCP_INFO_KNOWN_LENGTH, TCP_INFO_OFFSETS, TCP_STATES, TcpInfoFieldKind,
+} from './tcpinfo-layout';
 
-/** TCP states as the kernel numbers them (include/net/tcp_states.h). */
-export const TCP_STATES = [
-  'UNKNOWN', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
-  'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE',
-] as const;
+export { TCP_INFO_FIELDS, TCP_INFO_KNOWN_LENGTH, TCP_INFO_OFFSETS, TCP_STATES } from './tcpinfo-layout';
+export type { TcpInfoField, TcpInfoFieldKind } from './tcpinfo-layout';
+
 /** A TCP state name, as in {@link TCP_STATES}. */
 export type TcpState = (typeof TCP_STATES)[number];
 /** State numbers by name (TCP_STATE.CLOSE === 7), for hot paths that compare raw tcpi_state bytes. */
@@ -183,41 +187,6 @@ export interface TcpInfo {
   accecnOptSeen?: number;
 }
 
-type Kind = 'u8' | 'u16' | 'u32' | 'u64' | 'rate';
-/** [name, byte offset, kind]; bitfields in bytes 6-7 are decoded separately. */
-const FIELDS: ReadonlyArray<readonly [keyof TcpInfo, number, Kind]> = [
-  ['caState', 1, 'u8'], ['retransmits', 2, 'u8'], ['probes', 3, 'u8'], ['backoff', 4, 'u8'], ['options', 5, 'u8'],
-  ['rto', 8, 'u32'], ['ato', 12, 'u32'], ['sndMss', 16, 'u32'], ['rcvMss', 20, 'u32'],
-  ['unacked', 24, 'u32'], ['sacked', 28, 'u32'], ['lost', 32, 'u32'], ['retrans', 36, 'u32'], ['fackets', 40, 'u32'],
-  ['lastDataSent', 44, 'u32'], ['lastAckSent', 48, 'u32'], ['lastDataRecv', 52, 'u32'], ['lastAckRecv', 56, 'u32'],
-  ['pmtu', 60, 'u32'], ['rcvSsthresh', 64, 'u32'], ['rtt', 68, 'u32'], ['rttvar', 72, 'u32'],
-  ['sndSsthresh', 76, 'u32'], ['sndCwnd', 80, 'u32'], ['advmss', 84, 'u32'], ['reordering', 88, 'u32'],
-  ['rcvRtt', 92, 'u32'], ['rcvSpace', 96, 'u32'], ['totalRetrans', 100, 'u32'],
-  ['pacingRate', 104, 'rate'], ['maxPacingRate', 112, 'rate'],
-  ['bytesAcked', 120, 'u64'], ['bytesReceived', 128, 'u64'],
-  ['segsOut', 136, 'u32'], ['segsIn', 140, 'u32'],
-  ['notsentBytes', 144, 'u32'], ['minRtt', 148, 'u32'], ['dataSegsIn', 152, 'u32'], ['dataSegsOut', 156, 'u32'],
-  ['deliveryRate', 160, 'u64'],
-  ['busyTime', 168, 'u64'], ['rwndLimited', 176, 'u64'], ['sndbufLimited', 184, 'u64'],
-  ['delivered', 192, 'u32'], ['deliveredCe', 196, 'u32'],
-  ['bytesSent', 200, 'u64'], ['bytesRetrans', 208, 'u64'], ['dsackDups', 216, 'u32'], ['reordSeen', 220, 'u32'],
-  ['rcvOoopack', 224, 'u32'], ['sndWnd', 228, 'u32'],
-  ['rcvWnd', 232, 'u32'], ['rehash', 236, 'u32'],
-  ['totalRto', 240, 'u16'], ['totalRtoRecoveries', 242, 'u16'], ['totalRtoTime', 244, 'u32'],
-  ['receivedCe', 248, 'u32'], ['deliveredE1Bytes', 252, 'u32'], ['deliveredE0Bytes', 256, 'u32'],
-  ['deliveredCeBytes', 260, 'u32'], ['receivedE1Bytes', 264, 'u32'], ['receivedE0Bytes', 268, 'u32'],
-  ['receivedCeBytes', 272, 'u32'], ['accecnFailMode', 276, 'u16'], ['accecnOptSeen', 278, 'u16'],
-];
-
-const SIZE: Record<Kind, number> = { u8: 1, u16: 2, u32: 4, u64: 8, rate: 8 };
-
-/** Byte offsets of every field, for hot paths that read single fields from a raw record. */
-export const TCP_INFO_OFFSETS: Readonly<Record<string, number>> = Object.freeze(
-  Object.fromEntries([['state', 0], ...FIELDS.map(([n, o]) => [n, o])]),
-);
-
-/** The largest tcp_info this decoder knows (kernel 6.18). */
-export const TCP_INFO_KNOWN_LENGTH = 280;
 /** Buffer size passed to the kernel: room for future growth. */
 export const TCP_INFO_BUFFER_SIZE = 512;
 
@@ -227,67 +196,65 @@ export function readU64(buf: Uint8Array, off: number): number {
   return dv.readUInt32LE(off) + dv.readUInt32LE(off + 4) * 0x1_0000_0000;
 }
 
-/** A pacing rate from its two u32 halves; ~0 means "unlimited". */
-function rate(lo: number, hi: number): number {
-  return lo === 0xffffffff && hi === 0xffffffff ? Infinity : lo + hi * 0x1_0000_0000;
+function readField(view: DataView, at: number, kind: TcpInfoFieldKind): number {
+  switch (kind) {
+    case 'u8': return view.getUint8(at);
+    case 'u16': return view.getUint16(at, true);
+    case 'u32': return view.getUint32(at, true);
+    case 'u64': return view.getUint32(at, true) + view.getUint32(at + 4, true) * 0x1_0000_0000;
+    case 'rate': {
+      const lo = view.getUint32(at, true), hi = view.getUint32(at + 4, true);
+      return lo === 0xffffffff && hi === 0xffffffff ? Infinity : lo + hi * 0x1_0000_0000;
+    }
+  }
 }
 
-type LiteralDecoder = (view: DataView, at: number, length: number) => TcpInfo;
-
-/**
- * Decoding speed: a kernel always returns the same length, so for each number
- * of fields that fit, one function is generated (once, on first use) that
- * builds the whole object as a single literal. Every result then has one
- * hidden class and no property is added later; a loop of computed-key stores
- * was about 10x slower (11 µs per decode). The generated code reads only the
- * FIELDS table, so the table stays the single source of the layout.
- */
-const literalDecoders: Array<LiteralDecoder | undefined> = [];
-
-function literalDecoder(fieldCount: number): LiteralDecoder {
-  const cached = literalDecoders[fieldCount];
-  if (cached) return cached;
-  const read: Record<Kind, (off: number) => string> = {
-    u8: (off) => `view.getUint8(at + ${off})`,
-    u16: (off) => `view.getUint16(at + ${off}, true)`,
-    u32: (off) => `view.getUint32(at + ${off}, true)`,
-    u64: (off) => `view.getUint32(at + ${off}, true) + view.getUint32(at + ${off + 4}, true) * 4294967296`,
-    rate: (off) => `rate(view.getUint32(at + ${off}, true), view.getUint32(at + ${off + 4}, true))`,
-  };
-  const fields = FIELDS.slice(0, fieldCount).map(([name, off, kind]) => `    ${name}: ${read[kind](off)},`).join('\n');
-  const source = `return function decodeTcpInfo${fieldCount}(view, at, length) {
-  const stateNumber = view.getUint8(at), b6 = view.getUint8(at + 6), b7 = view.getUint8(at + 7);
-  return {
-    length,
-    state: states[stateNumber] ?? 'UNKNOWN',
-    stateNumber,
-    sndWscale: b6 & 0x0f,
-    rcvWscale: b6 >> 4,
-    deliveryRateAppLimited: (b7 & 1) === 1,
-    fastopenClientFail: (b7 >> 1) & 3,
-${fields}
-  };
-};`;
-  const make = new Function('rate', 'states', source) as (r: typeof rate, st: typeof TCP_STATES) => LiteralDecoder;
-  return (literalDecoders[fieldCount] = make(rate, TCP_STATES));
-}
-
-/** How many FIELDS (sorted by offset, non-overlapping) end within `length` bytes. */
+/** How many fields (sorted by offset, non-overlapping) end within `length` bytes. */
 function fieldsWithin(length: number): number {
   let n = 0;
-  while (n < FIELDS.length && FIELDS[n][1] + SIZE[FIELDS[n][2]] <= length) n++;
+  while (n < TCP_INFO_FIELDS.length && TCP_INFO_FIELDS[n][1] + TCP_INFO_KIND_SIZE[TCP_INFO_FIELDS[n][2]] <= length) n++;
   return n;
 }
 const FIELDS_WITHIN = Uint8Array.from({ length: TCP_INFO_BUFFER_SIZE + 1 }, (_, len) => fieldsWithin(len));
 
 /**
+ * Decoding speed: a kernel always returns the same length, and every length a
+ * kernel release returns has a generated literal decoder (one hidden class
+ * per length; a loop of computed-key stores was about 10x slower). A length
+ * between two releases (a truncated buffer) starts from the longest shorter
+ * literal and adds the remaining fields in table order.
+ */
+const EXACT: Array<LiteralDecoder | undefined> = [];
+/** For each field count: the field count of the literal decoder it starts from. */
+const BASE = new Uint8Array(TCP_INFO_FIELDS.length + 1);
+for (const [count, decode] of LITERAL_DECODERS) EXACT[count] = decode;
+for (let n = 0, base = 0; n <= TCP_INFO_FIELDS.length; n++) BASE[n] = EXACT[n] ? (base = n) : base;
+
+/**
  * Decodes `length` bytes of tcp_info starting at `offset` in `buf`. Fields that
- * end beyond `length` are left out (absent, not zero).
+ * end beyond `length` are left out (absent, not zero). Throws
+ * ERR_INVALID_ARG_TYPE when `buf` is not a Buffer/Uint8Array or a number
+ * argument is not a number, ERR_OUT_OF_RANGE when `length` is under 8 or
+ * `offset + length` is beyond the buffer.
  */
 export function decodeTcpInfo(buf: Buffer, length: number, offset = 0): TcpInfo {
-  if (length < 8) throw new RangeError(`tcp_info too short to decode: ${length} bytes`);
-  const fieldCount = length <= TCP_INFO_BUFFER_SIZE ? FIELDS_WITHIN[length] : FIELDS.length;
-  return literalDecoder(fieldCount)(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), offset, length);
+  if (!(buf instanceof Uint8Array)) throw invalidArgType('buffer', 'an instance of Buffer or Uint8Array', buf);
+  validateInteger('offset', offset, 0, buf.byteLength);
+  if (typeof length !== 'number') throw invalidArgType('length', 'of type number', length);
+  if (!Number.isInteger(length) || length < 8 || length > buf.byteLength - offset) {
+    throw outOfRange('length', `an integer >= 8 and <= ${buf.byteLength - offset} (the bytes after offset)`, length);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const fieldCount = length <= TCP_INFO_BUFFER_SIZE ? FIELDS_WITHIN[length] : TCP_INFO_FIELDS.length;
+  const exact = EXACT[fieldCount];
+  if (exact) return exact(view, offset, length);
+  const base = BASE[fieldCount];
+  const info = EXACT[base]!(view, offset, length) as unknown as Record<string, number>;
+  for (let i = base; i < fieldCount; i++) {
+    const [name, off, kind] = TCP_INFO_FIELDS[i];
+    info[name] = readField(view, offset + off, kind);
+  }
+  return info as unknown as TcpInfo;
 }
 
 const scratch = Buffer.alloc(TCP_INFO_BUFFER_SIZE);

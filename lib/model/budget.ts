@@ -2,7 +2,7 @@
  * The kernel's RTO constants and tcp_model_timeout(): how much time a number
  * of retries stands for.
  */
-import { validateNumber } from './validate';
+import { validateNumber } from '../common/validate';
 
 /** TCP_RTO_MIN, ms: the kernel's built-in minimum RTO, also the rto_base of the tcp_retries2 budget. */
 export const TCP_RTO_MIN_MS = 200;

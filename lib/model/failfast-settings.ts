@@ -4,6 +4,7 @@
  */
 import { invalidArgType, outOfRange } from '../common/errors';
 import type { SocketOptions } from '../kernel/options';
+import { validateWholeSeconds } from '../common/validate';
 
 /** Smallest accepted `timeout`, ms: one second of keepalive idle plus one probe interval. */
 export const FAIL_FAST_MIN_TIMEOUT_MS = 2_000;
@@ -20,12 +21,7 @@ export const FAIL_FAST_RTO_ALLOWANCE_MS = 200;
 
 /** `timeout` as failFast accepts it (whole seconds, 2 s .. 1 h), or ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE. */
 export function validateTimeout(timeout: unknown, name: string): number {
-  if (typeof timeout !== 'number') throw invalidArgType(name, 'of type number', timeout);
-  if (!Number.isInteger(timeout) || timeout % 1000 !== 0
-      || timeout < FAIL_FAST_MIN_TIMEOUT_MS || timeout > FAIL_FAST_MAX_TIMEOUT_MS) {
-    throw outOfRange(name, `whole seconds in milliseconds, >= ${FAIL_FAST_MIN_TIMEOUT_MS} and <= ${FAIL_FAST_MAX_TIMEOUT_MS}`, timeout);
-  }
-  return timeout;
+  return validateWholeSeconds(name, timeout, FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS);
 }
 
 /**

@@ -8,5 +8,4 @@ export * from './format';
 export * from './give-up';
 export * from './paths';
 export * from './timer-slack';
-export * from './validate';
 export * from './failfast-settings';

@@ -5,7 +5,7 @@
 import { retriesBudgetMs, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIMEOUT_INIT_MS } from './budget';
 import { DeathWindow, windowOf } from './death-window';
 import { timerLatenessMs } from './timer-slack';
-import { validateNumber } from './validate';
+import { validateNumber } from '../common/validate';
 
 /** Inputs of the retransmission-path model. */
 export interface RetransmitParams {

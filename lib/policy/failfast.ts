@@ -24,12 +24,13 @@ import * as tls from 'node:tls';
 import { native } from '../kernel/binding';
 import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
 import { retainedUnacknowledged } from './delivery';
-import { codedError, DeathReason, invalidArgType, outOfRange, peerGoneError, PeerGoneError } from '../common/errors';
-import { fdOrNone } from '../kernel/fd';
+import { codedError, DeathReason, invalidArgType, outOfRange, isPeerGoneError, markPeerGone, peerGoneError, PeerGoneError } from '../common/errors';
+import { fdOrNone, requireTcpSocket } from '../kernel/fd';
 import { setOptions, SocketOptions } from '../kernel/options';
 import { readOne, Registration, Sample, scheduler } from '../runtime/scheduler';
 import { TCP_INFO_OFFSETS, TCP_STATE } from '../kernel/tcpinfo';
 import { failFastOptions, validateTimeout } from '../model/failfast-settings';
+import { validateInteger, validateObject } from '../common/validate';
 
 export {
   FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS, FAIL_FAST_PROBE_INTERVAL_MS, FAIL_FAST_RTO_ALLOWANCE_MS, failFastOptions,
@@ -126,17 +127,13 @@ const active = new WeakMap<net.Socket, FailFastHandle>();
  */
 export function failFast(socket: net.Socket, options: FailFastOptions): FailFastHandle {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  requireTcpSocket(socket);
+  validateObject('options', options);
   const timeout = validateTimeout(options.timeout, 'options.timeout');
   const kernelOptions = failFastOptions(timeout);
   let pollInterval = Math.min(1000, Math.max(100, Math.round(timeout / 10)));
   if (options.pollInterval !== undefined) {
-    const p = options.pollInterval;
-    if (typeof p !== 'number') throw invalidArgType('options.pollInterval', 'of type number', p);
-    if (!Number.isInteger(p) || p < 50 || p > timeout / 2) {
-      throw outOfRange('options.pollInterval', `an integer >= 50 and <= ${timeout / 2}`, p);
-    }
-    pollInterval = p;
+    pollInterval = validateInteger('options.pollInterval', options.pollInterval, 50, timeout / 2);
   }
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
   const initialFd = fdOrNone(socket);
@@ -233,7 +230,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   const augment = (err: unknown): void => {
     if (stopped || !(err instanceof Error)) return;
     const e = err as Partial<PeerGoneError> & { code?: unknown };
-    if (e.code !== 'ETIMEDOUT' || typeof e.reason === 'string') return;
+    if (e.code !== 'ETIMEDOUT' || isPeerGoneError(e)) return;
     let bytesAcked = -1, sendQueue = 0, reason: DeathReason | null = seen.hint;
     const f = fdOrNone(socket);
     if (f >= 0) {
@@ -249,8 +246,7 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
       }
     }
     if (reason === null && (e as { syscall?: unknown }).syscall === 'connect') reason = 'retransmit';
-    e.reason = reason ?? 'kernel';
-    e.unacknowledgedBytes = bytesAcked < 0 ? bytesWrittenBy(socket) : unacknowledgedBytes(bytesAcked, sendQueue);
+    markPeerGone(err, reason ?? 'kernel', bytesAcked < 0 ? bytesWrittenBy(socket) : unacknowledgedBytes(bytesAcked, sendQueue));
     const retained = retainedUnacknowledged(socket);
     if (Buffer.isBuffer(retained)) e.unacknowledged = retained;
   };

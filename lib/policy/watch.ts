@@ -13,12 +13,13 @@ import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
 import { native } from '../kernel/binding';
 import { predictGiveUp, GiveUpPrediction } from './deadlines';
 import { codedError, DeathReason, invalidArgType, outOfRange } from '../common/errors';
-import { fdOf } from '../kernel/fd';
+import { fdOf, requireTcpSocket } from '../kernel/fd';
 import { getOptions } from '../kernel/options';
 import { Registration, Sample, scheduler, MIN_INTERVAL_MS } from '../runtime/scheduler';
 import { socketCookie } from '../kernel/sockopt';
 import { kernelSettings } from '../kernel/sysctl';
 import { TCP_INFO_OFFSETS, TCP_STATE, TcpInfo } from '../kernel/tcpinfo';
+import { INT32_MAX, validateDuration, validateObject } from '../common/validate';
 
 /** Event names emitted on a watched socket. */
 export const WATCH_EVENTS = Object.freeze({
@@ -126,17 +127,12 @@ const OFF = {
   sndWnd: TCP_INFO_OFFSETS.sndWnd,
 };
 const ESTALE = native.constants.ESTALE;
-const INT_MAX = 0x7fffffff;
 
 function validateOptions(options: unknown): { interval: number; stallAfter: number; sampleEvery: number } {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  validateObject('options', options);
   const o = options as WatchOptions;
-  const int = (name: string, v: unknown, min: number, dflt: number): number => {
-    if (v === undefined) return dflt;
-    if (typeof v !== 'number') throw invalidArgType(`options.${name}`, 'of type number', v);
-    if (!Number.isInteger(v) || v < min || v > INT_MAX) throw outOfRange(`options.${name}`, `an integer >= ${min} and <= ${INT_MAX}`, v);
-    return v;
-  };
+  const int = (name: string, v: unknown, min: number, dflt: number): number =>
+    validateDuration(`options.${name}`, v, min, INT32_MAX, dflt);
   const interval = int('interval', o.interval, MIN_INTERVAL_MS, 250);
   const stallAfter = int('stallAfter', o.stallAfter, 1, 1000);
   let sampleEvery = 0;
@@ -157,6 +153,7 @@ function validateOptions(options: unknown): { interval: number; stallAfter: numb
  */
 export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
+  requireTcpSocket(socket);
   const { interval, stallAfter, sampleEvery } = validateOptions(options);
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
 

@@ -3,8 +3,9 @@
  */
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
-import { codedError, invalidArgType, validateInteger } from '../../common/errors';
-import { fdOf } from '../../kernel/fd';
+import { AckAbortError, ackAbortError, codedError, invalidArgType } from '../../common/errors';
+import { fdOf, requireTcpSocket } from '../../kernel/fd';
+import { ownOption, validateObject, validateInteger } from '../../common/validate';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
 import { existingTrack, Track, trackOf } from './tracker';
@@ -18,21 +19,7 @@ export interface AckedOptions {
   timeout?: number;
 }
 
-/** Node's AbortError shape (`name` 'AbortError', `code` 'ABORT_ERR', `cause`). */
-export interface AckAbortError extends Error {
-  code: 'ABORT_ERR';
-  cause: unknown;
-  /** Bytes not yet acknowledged when the wait was abandoned. */
-  unacknowledgedBytes: number;
-}
-
-function abortError(cause: unknown, message: string, unacknowledgedBytes: number): AckAbortError {
-  const err = new Error(message, { cause }) as AckAbortError;
-  err.name = 'AbortError';
-  err.code = 'ABORT_ERR';
-  err.unacknowledgedBytes = unacknowledgedBytes;
-  return err;
-}
+export type { AckAbortError } from '../../common/errors';
 
 function timeoutReason(ms: number): Error {
   const e = new Error(`acked() timed out after ${ms} ms`);
@@ -63,11 +50,13 @@ function timeoutReason(ms: number): Error {
 export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<void> {
   try {
     validateSocket(socket);
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-    const { signal, timeout } = options;
+    requireTcpSocket(socket);
+    validateObject('options', options);
+    const signal = ownOption(options, 'signal');
+    const timeout = ownOption(options, 'timeout');
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
     if (timeout !== undefined) validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
+    if (signal?.aborted) return Promise.reject(ackAbortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
     if (socket.destroyed) {
       // Settled from the reading taken as the socket was destroyed, if acked() or retain() tracked it.
       const final = existingTrack(socket)?.final ?? null;
@@ -91,12 +80,36 @@ function pendingCount(socket: net.Socket): number {
   return unacknowledgedOf(socket, r);
 }
 
+/**
+ * The acked() calls waiting on each AbortSignal: one 'abort' listener per
+ * signal however many calls share it (EventTarget's add/remove are linear in
+ * the listener count), each call's abandon kept in a Set (O(1) add/remove).
+ */
+const bySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onAbort(signal: AbortSignal, abandon: () => void): () => void {
+  let set = bySignal.get(signal);
+  if (!set) {
+    const waiting = new Set<() => void>();
+    set = waiting;
+    bySignal.set(signal, waiting);
+    signal.addEventListener('abort', () => {
+      bySignal.delete(signal);
+      for (const f of waiting) f();
+      waiting.clear();
+    }, { once: true });
+  }
+  const s = set;
+  s.add(abandon);
+  return () => { s.delete(abandon); };
+}
+
 function wait(track: Track, signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
   const socket = track.socket;
   const target = track.tls ? -1 : bytesWrittenBy(socket);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
-    const onAbort = (): void => abandon(abortError(signal!.reason, 'The operation was aborted', 0));
+    let unlisten: (() => void) | null = null;
     const waiter: Waiter = {
       target,
       resolve,
@@ -104,12 +117,12 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
       settled: false,
       cleanup: () => {
         if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (unlisten) unlisten();
       },
     };
     const abandon = (err: AckAbortError): void => {
       if (waiter.settled) return;
-      waiter.settled = true;
+      track.waiters.settleOne(waiter);
       waiter.cleanup();
       err.unacknowledgedBytes = pendingCount(socket);
       track.abandoned();
@@ -128,11 +141,11 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
     if (timeout !== undefined) {
       timer = setTimeout(() => {
         const reason = timeoutReason(timeout);
-        abandon(abortError(reason, reason.message, 0));
+        abandon(ackAbortError(reason, reason.message, 0));
       }, timeout);
       timer.unref();
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) unlisten = onAbort(signal, () => abandon(ackAbortError(signal.reason, 'The operation was aborted', 0)));
     track.poke();
   });
 }
