@@ -10,6 +10,7 @@ import {
 import { registerMetrics, track } from '../lib/integrations/otel';
 import { connectionCount, publishDeath } from '../lib/runtime/connections';
 import { queues } from '../lib/kernel/sockopt';
+import { native } from '../lib/kernel/binding';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { peerGoneError } from '../lib/common/errors';
 
@@ -150,6 +151,25 @@ describe('tcp-vitals/otel', () => {
     publishDeath(socket, peerGoneError('unsent', 1, 'test'));
     const m2 = await collect();
     expect(point(m2.get('tcp.connection.deaths'), { 'error.type': 'unsent' })).toBe(1);
+  });
+
+  test('a collection reads every socket once, in one native batch read', async () => {
+    const server = net.createServer((s) => { sockets.push(s); s.resume(); });
+    servers.push(server);
+    const port = await listen(server);
+    for (let i = 0; i < 4; i++) { const c = await connect(port); sockets.push(c); track(c); }
+    const { provider, collect } = setup();
+    providers.push(provider);
+    const calls: number[] = [];
+    const original = native.readBatch;
+    native.readBatch = (fds, cookies, count, out, stride) => { calls.push(count); return original.call(native, fds, cookies, count, out, stride); };
+    try {
+      const m = await collect();
+      expect(calls).toEqual([4]);
+      expect(point(m.get('tcp.connection.count'), { 'network.transport': 'tcp', 'network.peer.address': '127.0.0.1', 'network.peer.port': port, 'network.connection.state': 'established' })).toBe(4);
+    } finally {
+      native.readBatch = original;
+    }
   });
 
   test('a bad meter is refused with a Node-shaped error', () => {

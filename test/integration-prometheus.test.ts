@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { registerMetrics, track } from '../lib/integrations/prometheus';
 import { addConnection, connectionCount, deleteConnection, publishDeath } from '../lib/runtime/connections';
 import { queues } from '../lib/kernel/sockopt';
+import { native } from '../lib/kernel/binding';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { peerGoneError } from '../lib/common/errors';
 import { parseExposition, sample, samples } from './integration-prometheus-exposition';
@@ -175,6 +176,28 @@ describe('tcp-vitals/prometheus', () => {
     expect(sample(m, 'tcp_death_detection_seconds_bucket', { le: '2' })).toBe(0);
     metrics.stop();
     publishDeath(socket, peerGoneError('keepalive', 0, 'test'));
+  });
+
+  test('a scrape reads every socket once, in one native batch read', async () => {
+    const server = net.createServer((s) => { accepted.push(s); s.resume(); });
+    servers.push(server);
+    const port = await listen(server);
+    for (let i = 0; i < 5; i++) { const c = await connect(port); clients.push(c); track(c); }
+    const registry = new Registry();
+    registerMetrics(registry);
+    const calls: number[] = [];
+    const original = native.readBatch;
+    native.readBatch = (fds, cookies, count, out, stride) => { calls.push(count); return original.call(native, fds, cookies, count, out, stride); };
+    try {
+      await new Promise((r) => setImmediate(r));
+      await registry.metrics();
+      expect(calls).toEqual([5]);
+      await new Promise((r) => setImmediate(r));
+      await registry.metrics();
+      expect(calls).toEqual([5, 5]);
+    } finally {
+      native.readBatch = original;
+    }
   });
 
   test('extra labels from track() and bad arguments', async () => {
