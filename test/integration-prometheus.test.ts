@@ -178,6 +178,26 @@ describe('tcp-vitals/prometheus', () => {
     publishDeath(socket, peerGoneError('keepalive', 0, 'test'));
   });
 
+  test('peer labels: inbound connections by address only (ephemeral ports), IPv6 in brackets', async () => {
+    const inbound: net.Socket[] = [];
+    const server = net.createServer((s) => { accepted.push(s); inbound.push(s); s.resume(); });
+    servers.push(server);
+    const port = await listen(server);
+    clients.push(await connect(port), await connect(port));
+    for (let i = 0; i < 100 && inbound.length < 2; i++) await sleep(10);
+    for (const s of inbound) track(s);
+    const six = net.createServer((s) => { accepted.push(s); s.resume(); });
+    servers.push(six);
+    let sixPort = 0;
+    try { sixPort = await listen(six, '::1'); } catch { /* no IPv6 loopback here */ }
+    if (sixPort) { const c = await connect(sixPort, '::1'); clients.push(c); track(c); }
+    const registry = new Registry();
+    registerMetrics(registry);
+    const m = parseExposition(await registry.metrics());
+    expect(sample(m, 'tcp_connections', { peer: '127.0.0.1', state: 'ESTABLISHED' })).toBe(2);
+    if (sixPort) expect(sample(m, 'tcp_connections', { peer: `[::1]:${sixPort}`, state: 'ESTABLISHED' })).toBe(1);
+  });
+
   test('a scrape reads every socket once, in one native batch read', async () => {
     const server = net.createServer((s) => { accepted.push(s); s.resume(); });
     servers.push(server);
