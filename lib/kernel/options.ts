@@ -112,13 +112,12 @@ function plan(options: SocketOptions): Op[] {
 // kernel before 6.15). They are applied first and restored if anything after
 // them fails, so a refusal leaves the socket as it was.
 const FALLIBLE = new Set(['rtoMax', 'congestion']);
-const EOPNOTSUPP = 95;
 
 /** Throws `<syscall> ENOTSUP (not a TCP socket)` (errno 95, EOPNOTSUPP) unless fd is a TCP socket. */
 function requireTcp(fd: number, syscall: string): void {
   scratch.fill(0);
   check(native.getsockopt(fd, C.SOL_SOCKET, C.SO_PROTOCOL, scratch.subarray(0, 4)), 'getsockopt', 'SO_PROTOCOL');
-  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-EOPNOTSUPP, syscall, 'not a TCP socket');
+  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-C.EOPNOTSUPP, syscall, 'not a TCP socket');
 }
 
 function apply(fd: number, op: Op): number {
@@ -162,12 +161,11 @@ export function setOptions(target: Target, options: SocketOptions): void {
   }
 }
 
-const ENOPROTOOPT = 92;
 
 function readInt(fd: number, level: number, name: number): number | undefined {
   scratch.fill(0);
   const r = native.getsockopt(fd, level, name, scratch.subarray(0, 4));
-  if (r === -ENOPROTOOPT) return undefined; // option unknown to this kernel
+  if (r === -C.ENOPROTOOPT) return undefined; // option unknown to this kernel
   check(r, 'getsockopt');
   return scratch.readInt32LE(0);
 }
