@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nodeGypBuild = require('node-gyp-build');
+import nodeGypBuild from 'node-gyp-build';
 import { loadBinding, native } from '../lib/kernel/binding';
 import { kernelAtLeast } from './helpers/loopback';
 
@@ -98,7 +98,7 @@ describe('an installed copy with no build/ and no sources (what a user gets from
   });
 
   test('on musl (LIBC=musl, as node-gyp-build detects Alpine) the glibc prebuild is not picked, and the error says what to do', () => {
-    const env = { ...process.env, LIBC: 'musl', PATH: '/nonexistent' };
+    const env: NodeJS.ProcessEnv = { ...process.env, LIBC: 'musl', PATH: '/nonexistent' };
     delete env.PREBUILDS_ONLY;
     const script = `
       const path = require('node:path');

@@ -5,7 +5,7 @@
  * `native` from here, typed against {@link NativeBinding}.
  */
 import { join } from 'node:path';
-import nodeGypBuild = require('node-gyp-build');
+import nodeGypBuild from 'node-gyp-build';
 
 /** Kernel constants exported by the addon (values of the running ABI). */
 export interface NativeConstants {

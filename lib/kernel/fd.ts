@@ -3,7 +3,7 @@
  * reaches into Node internals (`_handle`).
  */
 import * as net from 'node:net';
-import { codedError, invalidArgType, outOfRange } from '../common/errors';
+import { codedError, invalidArgType } from '../common/errors';
 import { INT32_MAX, validateInteger } from '../common/validate';
 
 /** What the public functions accept: a socket, a listening server, or a raw fd. */

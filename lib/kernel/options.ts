@@ -4,7 +4,7 @@
  * else with ERR_OUT_OF_RANGE rather than rounding.
  */
 import { native } from './binding';
-import { check, invalidArgType, invalidArgValue, outOfRange, systemError } from '../common/errors';
+import { check, invalidArgType, invalidArgValue, systemError } from '../common/errors';
 import { fdOf, Target } from './fd';
 import { INT32_MAX, validateBoolean, validateInteger, validateObject, validateWholeSeconds } from '../common/validate';
 

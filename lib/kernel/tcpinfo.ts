@@ -10,7 +10,7 @@ import { validateInteger } from '../common/validate';
 import { fdOf, Target } from './fd';
 import { LITERAL_DECODERS, LiteralDecoder } from './tcpinfo-decode.generated';
 import {
-  TCP_INFO_FIELDS, TCP_INFO_KIND_SIZE, TCP_INFO_KNOWN_LENGTH, TCP_INFO_OFFSETS, TCP_STATES, TcpInfoFieldKind,
+  TCP_INFO_FIELDS, TCP_INFO_KIND_SIZE, TCP_STATES, TcpInfoFieldKind,
 } from './tcpinfo-layout';
 
 export { TCP_INFO_FIELDS, TCP_INFO_KNOWN_LENGTH, TCP_INFO_OFFSETS, TCP_STATES } from './tcpinfo-layout';

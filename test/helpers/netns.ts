@@ -33,7 +33,6 @@ export function describeNetns(name: string, fn: () => void): void {
       });
     });
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED "${name}": ${reason}`);
     describe.skip(name, fn);
   }
