@@ -134,10 +134,12 @@ describe('with no binary at all (no build/, no prebuilds/): the pure layers stil
 
   test('the model and the decoder import and compute; the kernel API fails with a clear error', () => {
     const script = `
-      const model = require('tcp-vitals/dist/model');
-      const { decodeTcpInfo } = require('tcp-vitals/dist/kernel/tcpinfo');
+      // dist/ paths are not exported: reach the modules by file path, as the CLI does internally.
+      const dist = require('node:path').join(require.resolve('tcp-vitals'), '..');
+      const model = require(dist + '/model');
+      const { decodeTcpInfo } = require(dist + '/kernel/tcpinfo');
       const out = { budget: model.retriesBudgetMs(15, 200), format: model.formatDuration(938000), state: decodeTcpInfo(Buffer.from([10, 0, 0, 0, 0, 0, 0, 0]), 8).state };
-      out.loaded = require('tcp-vitals/dist/kernel/binding').bindingLoaded();
+      out.loaded = require(dist + '/kernel/binding').bindingLoaded();
       try { require('tcp-vitals'); } catch (err) { out.code = err.code; }
       process.stdout.write(JSON.stringify(out));`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, env: env(), encoding: 'utf8', timeout: 20_000 }));
