@@ -75,3 +75,9 @@ export function validateBoolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
   return value;
 }
+
+/** An AbortSignal (for `signal` options), or ERR_INVALID_ARG_TYPE; undefined passes through. */
+export function validateSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) throw invalidArgType(name, 'an instance of AbortSignal', value);
+  return value;
+}

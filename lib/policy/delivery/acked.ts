@@ -3,13 +3,13 @@
  */
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
-import { AckAbortError, ackAbortError, codedError, invalidArgType } from '../../common/errors';
+import { AckAbortError, ackAbortError, codedError } from '../../common/errors';
 import { fdOf } from '../../kernel/fd';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
 import { existingTrack, Track, trackOf } from './tracker';
 import { Waiter } from './waiters';
-import { validateObject, validateInteger } from '../../common/validate';
+import { validateInteger, validateObject, validateSignal } from '../../common/validate';
 
 /** Options of {@link acked}. */
 export interface AckedOptions {
@@ -52,7 +52,7 @@ export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<v
     validateSocket(socket);
     validateObject('options', options);
     const { signal, timeout } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+    validateSignal('options.signal', signal);
     if (timeout !== undefined) validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
     if (signal?.aborted) return Promise.reject(ackAbortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
     if (socket.destroyed) {
