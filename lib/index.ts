@@ -34,3 +34,7 @@ export { gracefulClose, reset, DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS } from './polic
 export type { CloseResult, CloseOutcome, GracefulCloseOptions } from './policy/close';
 export { listenQueue, listenCounters, watchServer, SERVER_EVENTS } from './policy/server';
 export type { ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch } from './policy/server';
+export { requestVitals } from './integrations/request-vitals';
+export type { RequestVitals } from './integrations/request-vitals';
+export { diagnose, diagnoseReading, VERDICTS } from './policy/diagnose';
+export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './policy/diagnose';

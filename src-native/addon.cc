@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "args.h"
+#include "pidfd.h"
 #include "syscalls.h"
 
 // Newer than some build hosts' headers; values are the kernel ABI.
@@ -44,6 +45,9 @@ Napi::Value JsCookie(const Napi::CallbackInfo& info);
 Napi::Value JsQueues(const Napi::CallbackInfo& info);
 Napi::Value JsTcpInfo(const Napi::CallbackInfo& info);
 Napi::Value JsReadBatch(const Napi::CallbackInfo& info);
+Napi::Value JsPidfdOpen(const Napi::CallbackInfo& info);
+Napi::Value JsInspectFds(const Napi::CallbackInfo& info);
+Napi::Value JsReadFilesInNetns(const Napi::CallbackInfo& info);
 }  // namespace tv
 
 static Napi::Object Constants(Napi::Env env) {
@@ -98,6 +102,7 @@ static Napi::Object Constants(Napi::Env env) {
   c.Set("RECORD_HEADER", Napi::Number::New(env, static_cast<double>(tv::kRecordHeader)));
   c.Set("TCP_INFO_NOTSENT_OFFSET", Napi::Number::New(env, static_cast<double>(tv::kTcpInfoNotsentOffset)));
   c.Set("TCP_INFO_MIN_LENGTH", Napi::Number::New(env, static_cast<double>(tv::kTcpInfoMinLength)));
+  c.Set("INSPECT_HEADER", Napi::Number::New(env, static_cast<double>(tv::kInspectHeader)));
   return c;
 }
 
@@ -109,6 +114,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("queues", Napi::Function::New(env, tv::JsQueues, "queues"));
   exports.Set("tcpInfo", Napi::Function::New(env, tv::JsTcpInfo, "tcpInfo"));
   exports.Set("readBatch", Napi::Function::New(env, tv::JsReadBatch, "readBatch"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, tv::JsPidfdOpen, "pidfdOpen"));
+  exports.Set("inspectFds", Napi::Function::New(env, tv::JsInspectFds, "inspectFds"));
+  exports.Set("readFilesInNetns", Napi::Function::New(env, tv::JsReadFilesInNetns, "readFilesInNetns"));
   exports.Set("constants", Constants(env));
   return exports;
 }

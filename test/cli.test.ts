@@ -4,6 +4,7 @@
  * sockets, and (root) watch and demo against a peer that vanishes.
  */
 import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { computeDeadlines, DeadlineOptions } from '../lib/policy/deadlines';
@@ -164,6 +165,14 @@ describe('arguments', () => {
     }
   });
 
+  test('tcp-vitals --version prints the package version, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      const r = await runCli([flag]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
   test('tcp-vitals --help lists the commands', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
@@ -249,6 +258,19 @@ describe('tcp-vitals watch on loopback', () => {
     const r = await runCli(['watch', `127.0.0.1:${closedPort}`]);
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([`tcp-vitals watch: connect ECONNREFUSED 127.0.0.1:${closedPort}`]);
+  });
+
+  test('stdout closing (watch | head -1) ends it quietly with exit 0', async () => {
+    for (const json of [[], ['--json']]) {
+      const cmd = `"$0" "$1" watch 127.0.0.1:${port} --interval 50 ${json.join(' ')} | head -1 >/dev/null; echo "status=\${PIPESTATUS[0]}" >&2`;
+      const child = spawn('bash', ['-c', cmd, process.execPath, CLI], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await new Promise((r) => child.on('close', r));
+      clearTimeout(timer);
+      expect(stderr).toBe('status=0\n');
+    }
   });
 
   test('the peer closing (FIN) ends the watch with exit 0', async () => {
@@ -368,6 +390,31 @@ describeNetns('tcp-vitals in network namespaces', () => {
     expect(detectedAfter).toBeLessThanOrEqual(6);
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toMatch(/tvdemo-/);
   }, 60_000);
+
+  test('demo: SIGINT, SIGTERM or SIGHUP at any early moment leaves no namespace behind', async () => {
+    const pids: number[] = [];
+    const leftover = (pid: number) => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`tvdemo-${pid}-`));
+    const results: Array<{ signal: string; delayMs: number; left: string[] }> = [];
+    try {
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        for (const delayMs of [40, 80, 120, 160, 220, 320, 600]) {
+          const child = spawn(process.execPath, [CLI, 'demo'], { stdio: ['ignore', 'ignore', 'ignore'] });
+          pids.push(child.pid!);
+          const closed = new Promise((r) => child.on('close', r));
+          await new Promise((r) => setTimeout(r, delayMs));
+          child.kill(signal);
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await closed;
+          clearTimeout(timer);
+          results.push({ signal, delayMs, left: leftover(child.pid!) });
+        }
+      }
+    } finally {
+      for (const pid of pids) for (const ns of leftover(pid)) execFileSync('ip', ['netns', 'delete', ns]);
+    }
+    expect(results.filter((r) => r.left.length > 0)).toEqual([]);
+  }, 120_000);
 
   test('demo: Ctrl-C deletes the namespaces; without root it refuses with one line, exit 2', async () => {
     const child = spawn(process.execPath, [CLI, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,7 +2,7 @@
  * gracefulClose() and reset() on real loopback connections, including the
  * RST that loses a response when a server closes with unread request bytes.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -228,6 +228,21 @@ describe('gracefulClose() on TLS', () => {
 });
 
 describe('reset()', () => {
+  test('a socket that never connected: destroyed quietly, the process survives (child process)', () => {
+    // Node's resetAndDestroy() destroys a handle-less socket with ERR_SOCKET_CLOSED
+    // as 'error'; with no listener that would be an uncaught exception.
+    const code = `
+      const net = require('node:net');
+      const { reset } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'policy', 'close'))});
+      const s = new net.Socket();
+      const r = reset(s);
+      setTimeout(() => { console.log(JSON.stringify({ same: r === s, destroyed: s.destroyed })); }, 50);
+    `;
+    const out = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20_000 });
+    expect({ status: out.status, stderr: out.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(out.stdout)).toEqual({ same: true, destroyed: true });
+  });
+
   test('a plain socket: the peer sees ECONNRESET, not EOF', async () => {
     const server = net.createServer();
     const accepted = new Promise<net.Socket>((r) => server.once('connection', r));

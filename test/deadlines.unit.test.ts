@@ -160,6 +160,21 @@ describe('computeDeadlines', () => {
     expect(d.inputs.rtoMaxMs).toBe(1000);
   });
 
+  test('only own properties are inputs: an inherited or polluted key is never read', () => {
+    const plain = computeDeadlines({ settings: DEFAULTS, options: {} });
+    expect(computeDeadlines({ settings: DEFAULTS, options: Object.create({ keepAlive: true, userTimeout: 5000 }) })).toEqual(plain);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.keepAlive = true;
+    proto.userTimeout = 5000;
+    try {
+      expect(computeDeadlines({ settings: DEFAULTS, options: {} })).toEqual(plain);
+      expect(predictGiveUp({ rto: 400_000, backoff: 1, retransmits: 1 }, DEFAULTS, {})!.decidedBy).toBe('retries2');
+    } finally {
+      delete proto.keepAlive;
+      delete proto.userTimeout;
+    }
+  });
+
   test('bad input', () => {
     expect(() => computeDeadlines(null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => computeDeadlines({} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));

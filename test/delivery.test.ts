@@ -2,6 +2,7 @@
  * delivery(), acked() and retain() against the real kernel: loopback for the
  * closed-window and reset cases, two namespaces for a vanished peer.
  */
+import { getEventListeners } from 'node:events';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -121,6 +122,28 @@ describe('delivery() and acked() on loopback', () => {
     }
   });
 
+  test('20,000 waits sharing one AbortSignal: one abort listener, and abort() settles them all in one pass', async () => {
+    pair = await stalledPair();
+    const { client } = pair;
+    client.write(Buffer.alloc(4 * MB, 1)); // never acknowledged: the peer does not read
+    const registered = scheduler.size;
+    const controller = new AbortController();
+    const N = 20_000;
+    const started = performance.now();
+    const waits = Array.from({ length: N }, () => acked(client, { signal: controller.signal }).then(() => 'resolved', (e) => e.code));
+    const queuedMs = performance.now() - started;
+    expect(getEventListeners(controller.signal, 'abort').length).toBe(1);
+    const aborting = performance.now();
+    controller.abort();
+    const abortMs = performance.now() - aborting; // the loop is blocked for this long
+    const codes = await Promise.all(waits);
+    expect(codes.filter((c) => c === 'ABORT_ERR').length).toBe(N);
+    // Generous bounds (quadratic before: ~2.6 s to queue and ~2.9 s to abort for
+    // 20,000 on this machine, growing with N²; the bench has the real numbers).
+    expect({ queuedMs: queuedMs < 20_000, abortMs: abortMs < 20_000 }).toEqual({ queuedMs: true, abortMs: true });
+    expect(scheduler.size).toBe(registered);
+  });
+
   test('an acknowledged socket resolves at once without registering', async () => {
     pair = await loopbackPair();
     const { client } = pair;
@@ -208,6 +231,15 @@ describe('delivery() and acked() on loopback', () => {
     await expect(acked(pair.client, { signal: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     expect(() => delivery({} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => retain(pair!.client, { maxRetainedBytes: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    // Options are own properties only (a polluted or inherited key is not an option).
+    const other = await loopbackPair();
+    try {
+      retain(other.client, Object.create({ maxRetainedBytes: 5 }));
+      expect(retention(other.client)!.maxRetainedBytes).toBe(16 * 1024 * 1024);
+      await expect(acked(other.client, Object.create({ timeout: 0, signal: 'bogus' }))).resolves.toBeUndefined();
+    } finally {
+      await other.close();
+    }
     pair.client.write('x');
     expect(() => retain(pair!.client)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
     pair.client.destroy();

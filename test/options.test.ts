@@ -10,6 +10,7 @@ import { fdOf } from '../lib/kernel/fd';
 import { getOptions, setOptions, SocketOptions } from '../lib/kernel/options';
 import { constants, getsockopt, setsockopt, socketCookie } from '../lib/kernel/sockopt';
 import { LoopbackPair, loopbackPair } from './helpers/loopback';
+import { describeNetns } from './helpers/netns';
 
 const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim());
 
@@ -123,6 +124,22 @@ describe('setOptions / getOptions', () => {
     expect(getOptions(pair.client)).toEqual(before);
   });
 
+  test('only own properties are options: nothing is read through the prototype chain', () => {
+    const before = getOptions(pair.client);
+    setOptions(pair.client, Object.create({ keepAlive: true, noDelay: true, userTimeout: 4000 }) as SocketOptions);
+    expect(getOptions(pair.client)).toEqual(before);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.keepAlive = true;
+    proto.userTimeout = 3000;
+    try {
+      setOptions(pair.client, { keepAliveIdle: 9000 });
+    } finally {
+      delete proto.keepAlive;
+      delete proto.userTimeout;
+    }
+    expect(getOptions(pair.client)).toEqual({ ...before, keepAliveIdle: 9000 });
+  });
+
   test('the options of a listening socket are inherited by the sockets it accepts', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -219,5 +236,32 @@ describe('socketCookie', () => {
     } finally {
       await pair.close();
     }
+  });
+});
+
+describeNetns('a raw socket with protocol IPPROTO_TCP is not a TCP socket (root: CAP_NET_RAW)', () => {
+  test('setOptions refuses it before touching SO_SNDBUF; getOptions refuses it too', () => {
+    // python3 opens socket(AF_INET, SOCK_RAW, IPPROTO_TCP) and execs node with that fd.
+    const dist = join(__dirname, '..', 'dist', 'kernel');
+    const child = `
+      const fd = Number(process.argv[1]);
+      const { setOptions, getOptions } = require(${JSON.stringify(join(dist, 'options'))});
+      const { getsockopt, constants: C } = require(${JSON.stringify(join(dist, 'sockopt'))});
+      const shape = (f) => { try { f(); return null; } catch (e) { return { code: e.code, errno: e.errno, syscall: e.syscall, message: e.message }; } };
+      const before = getsockopt(fd, C.SOL_SOCKET, C.SO_SNDBUF);
+      const set = shape(() => setOptions(fd, { sendBuffer: 65536, noDelay: true }));
+      const after = getsockopt(fd, C.SOL_SOCKET, C.SO_SNDBUF);
+      console.log(JSON.stringify({ set, get: shape(() => getOptions(fd)), sndbufUnchanged: before === after, type: getsockopt(fd, C.SOL_SOCKET, C.SO_TYPE) }));
+    `;
+    const py = 'import os, socket, sys\n'
+      + 's = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)\n'
+      + 'os.set_inheritable(s.fileno(), True)\n'
+      + 'os.execv(sys.argv[1], [sys.argv[1], "-e", sys.argv[2], str(s.fileno())])\n';
+    const out = spawnSync('python3', ['-c', py, process.execPath, child], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.stderr).toBe('');
+    const r = JSON.parse(out.stdout);
+    expect(r.type).toBe(3); // SOCK_RAW
+    const notTcp = (syscall: string) => ({ code: 'ENOTSUP', errno: -95, syscall, message: `${syscall} ENOTSUP (not a TCP socket)` });
+    expect(r).toEqual({ set: notTcp('setsockopt'), get: notTcp('getsockopt'), sndbufUnchanged: true, type: 3 });
   });
 });

@@ -427,6 +427,6 @@ describe('decodeTcpInfo against a plain reference decoder', () => {
       }
     }
     expect(Object.keys(TCP_INFO_OFFSETS).sort()).toEqual(['state', ...LAYOUT.map(([n]) => n)].sort());
-    for (const [name, off] of LAYOUT) expect({ name, off: TCP_INFO_OFFSETS[name] }).toEqual({ name, off });
+    for (const [name, off] of LAYOUT) expect({ name, off: (TCP_INFO_OFFSETS as Readonly<Record<string, number>>)[name] }).toEqual({ name, off });
   });
 });

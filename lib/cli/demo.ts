@@ -4,6 +4,7 @@
  * (setKeepAlive(true, 1000)) and failFast. About 15 seconds.
  */
 import type { ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { durationOption, EXIT_FAILURE, parse, UsageError } from './args';
 import { formatBytes, formatDuration, formatShortDuration } from './format';
@@ -16,7 +17,8 @@ Creates two network namespaces joined by a virtual cable, starts a server in
 one and two clients in the other, both writing a line every 100 ms. Then the
 server's host vanishes (every packet dropped: no FIN, no RST, like a pulled
 cable or a deleted pod). Watch plain Node keep "succeeding" while failFast
-reports the dead peer. The namespaces are deleted on exit and on Ctrl-C.
+reports the dead peer. The namespaces are deleted on exit, on Ctrl-C, SIGTERM
+and SIGHUP.
 
 Options:
   --timeout DURATION   failFast's timeout (default 5s; whole seconds, 2s..30s)
@@ -62,23 +64,28 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const missing = namespacesUnavailableReason();
   if (missing) throw new UsageError(process.getuid?.() !== 0 ? `${missing} (try: sudo npx tcp-vitals demo)` : missing);
 
-  const net = new NetnsPair({ prefix: 'tvdemo', addrA: ADDR_A, addrB: ADDR_B });
-  const cleanup = (): void => net.destroy();
+  // The handlers go in before anything exists: a signal that arrives while
+  // the namespaces are being created (synchronous `ip` calls) is handled as
+  // soon as that returns, and SIGHUP (a closed terminal) cleans up too.
+  let net: NetnsPair | null = null;
+  const cleanup = (): void => { net?.destroy(); };
   const onSignal = (signal: NodeJS.Signals): void => {
     cleanup();
-    process.stderr.write(`\ntcp-vitals demo: interrupted (${signal}); namespaces deleted\n`);
-    process.exit(130);
+    try {
+      process.stderr.write(`\ntcp-vitals demo: interrupted (${signal}); namespaces deleted\n`);
+    } catch { /* the terminal may be gone (SIGHUP) */ }
+    process.exit(128 + (osConstants.signals[signal] ?? 0));
   };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   process.once('exit', cleanup);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const sig of signals) process.once(sig, onSignal);
   try {
+    net = new NetnsPair({ prefix: 'tvdemo', addrA: ADDR_A, addrB: ADDR_B });
     return await play(net, timeout, vanishAfter, duration);
   } finally {
     cleanup();
     process.removeListener('exit', cleanup);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    for (const sig of signals) process.removeListener(sig, onSignal);
   }
 }
 

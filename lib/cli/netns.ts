@@ -66,6 +66,7 @@ export class NetnsPair {
 
   constructor(options: NetnsPairOptions = {}) {
     const n = counter++;
+    options = Object.assign(Object.create(null) as NetnsPairOptions, options); // own properties only
     const prefix = options.prefix ?? 'tv';
     this.a = `${prefix}-${process.pid}-${n}-a`;
     this.b = `${prefix}-${process.pid}-${n}-b`;

@@ -14,6 +14,8 @@ import { RecoveredEvent, RetransmitEvent, StallEvent, watch, WATCH_EVENTS } from
 import { durationOption, EXIT_FAILURE, integerOption, parse, UsageError } from './args';
 import { formatBytes, formatShortDuration } from './format';
 import { Screen } from './screen';
+import { reasonFromSample } from '../model/reason';
+export { reasonFromSample };
 
 const HELP = `Usage: tcp-vitals watch HOST:PORT [options]
        tcp-vitals watch --listen PORT [options]
@@ -175,15 +177,6 @@ function open(target: { host: string; port: number } | undefined, listenPort: nu
       if (!json) process.stderr.write(`listening on ${a.address}:${a.port}; waiting for one client\n`);
     });
   });
-}
-
-/** What the last sample points to when the kernel killed the connection without saying why. */
-export function reasonFromSample(s: WatchSample | undefined): string | undefined {
-  if (!s) return undefined;
-  if (s.tcp_consecutive_timeouts > 0 || s.tcp_unacknowledged_bytes > 0) return 'retransmit';
-  if (s.tcp_unsent_bytes > 0 && s.tcp_send_window_bytes === 0) return 'zero-window';
-  if (s.tcp_probes > 0) return 'keepalive';
-  return undefined;
 }
 
 /** One event line of `watch --json` (or a log line on a terminal). */

@@ -25,6 +25,8 @@ const EMPTY: object = Object.freeze(Object.create(null));
  * prototype chain (`Object.create({ keepAlive: true })`, a polluted
  * Object.prototype) is never read as an option.
  */
+export function ownOption<T extends object, K extends keyof T & string>(obj: T, key: K): T[K] | undefined;
+export function ownOption(obj: object, key: string): unknown;
 export function ownOption(obj: object, key: string): unknown {
   return Object.hasOwn(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
 }
@@ -80,4 +82,12 @@ export function validateBoolean(name: string, value: unknown): boolean {
 export function validateSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value !== undefined && !(value instanceof AbortSignal)) throw invalidArgType(name, 'an instance of AbortSignal', value);
   return value;
+}
+
+/**
+ * The own enumerable properties of `o` on an object without a prototype, so
+ * that an inherited or polluted Object.prototype key is never read as input.
+ */
+export function ownCopy<T extends object>(o: T): T {
+  return Object.assign(Object.create(null) as T, o);
 }

@@ -60,6 +60,8 @@ export interface NativeConstants {
   readonly TCP_INFO_MIN_LENGTH: number;
   /** Bytes before the tcp_info copy in each batch record. */
   readonly RECORD_HEADER: number;
+  /** Bytes before the tcp_info copy in each inspectFds record. */
+  readonly INSPECT_HEADER: number;
 }
 
 /**
@@ -85,11 +87,28 @@ export interface NativeBinding {
    * A non-zero expected cookie that does not match gives errno ESTALE.
    */
   readBatch(fds: Int32Array, cookies: BigUint64Array | null, count: number, out: Uint8Array, stride: number): number;
+  /** pidfd_open(pid, 0): a pidfd (close it with fs.closeSync), or -errno. */
+  pidfdOpen(pid: number): number;
+  /**
+   * For each fd of the process behind `pidfd`: pidfd_getfd, read-only reads
+   * (tcp_info, queues, keepalive/user-timeout/syncnt options, cookie,
+   * addresses), close the duplicate. One record of `stride` bytes per fd,
+   * layout in src-native/pidfd.h; errno per record (EOPNOTSUPP: not TCP).
+   */
+  inspectFds(pidfd: number, fds: Int32Array, count: number, out: Uint8Array, stride: number): number;
+  /**
+   * Reads `paths` from inside the network namespace `nsPath` (setns on the
+   * calling thread, back before returning): contents or -errno per file; -errno
+   * as a number when the namespace cannot be entered.
+   */
+  readFilesInNetns(nsPath: string, paths: string[]): Array<string | number> | number;
   readonly constants: NativeConstants;
 }
 
 const ROOT = join(__dirname, '..', '..');
-const METHODS = ['getsockopt', 'setsockopt', 'setsockoptInt', 'cookie', 'queues', 'tcpInfo', 'readBatch'] as const;
+const METHODS = [
+  'getsockopt', 'setsockopt', 'setsockoptInt', 'cookie', 'queues', 'tcpInfo', 'readBatch', 'pidfdOpen', 'inspectFds', 'readFilesInNetns',
+] as const;
 let loaded: NativeBinding | undefined;
 
 /** The error thrown when no binary can be loaded: says what to do, keeps node-gyp-build's as `cause`. */
@@ -143,5 +162,8 @@ export const native: NativeBinding = {
   queues: (...a) => loadBinding().queues(...a),
   tcpInfo: (...a) => loadBinding().tcpInfo(...a),
   readBatch: (...a) => loadBinding().readBatch(...a),
+  pidfdOpen: (...a) => loadBinding().pidfdOpen(...a),
+  inspectFds: (...a) => loadBinding().inspectFds(...a),
+  readFilesInNetns: (...a) => loadBinding().readFilesInNetns(...a),
   get constants() { return loadBinding().constants; },
 };

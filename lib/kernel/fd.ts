@@ -1,9 +1,11 @@
 /**
- * Finding the file descriptor behind a target. This is the only module that
- * reaches into Node internals (`_handle`).
+ * Finding the file descriptor behind a target, and the one "is it a TCP
+ * socket" check. This is the only module that reaches into Node internals
+ * (`_handle`).
  */
 import * as net from 'node:net';
-import { codedError, invalidArgType } from '../common/errors';
+import { native } from './binding';
+import { check, codedError, invalidArgType, systemError } from '../common/errors';
 import { INT32_MAX, validateInteger } from '../common/validate';
 
 /** What the public functions accept: a socket, a listening server, or a raw fd. */
@@ -58,5 +60,51 @@ export function fdOrNone(socket: net.Socket): number {
     return fdOf(socket);
   } catch {
     return -1;
+  }
+}
+
+const kindScratch = Buffer.alloc(4);
+
+function sockoptInt(fd: number, name: number, label: string): number {
+  kindScratch.fill(0);
+  check(native.getsockopt(fd, native.constants.SOL_SOCKET, name, kindScratch), 'getsockopt', label);
+  return kindScratch.readInt32LE(0);
+}
+
+/** The error every API gives for a socket that is not TCP: `<syscall> ENOTSUP (not a TCP socket)`: errno EOPNOTSUPP (95 on Linux), which Node names ENOTSUP. */
+export function notTcpError(syscall = 'getsockopt'): Error {
+  return systemError(-native.constants.EOPNOTSUPP, syscall, 'not a TCP socket');
+}
+
+/**
+ * Throws {@link notTcpError} unless `fd` is a TCP socket: SO_TYPE
+ * SOCK_STREAM and SO_PROTOCOL IPPROTO_TCP (a SOCK_RAW socket of protocol
+ * IPPROTO_TCP is not one). A failing read (EBADF, ENOTSOCK) throws
+ * `getsockopt <CODE> (SO_TYPE)`.
+ */
+export function requireTcp(fd: number, syscall = 'getsockopt'): void {
+  const C = native.constants;
+  if (sockoptInt(fd, C.SO_TYPE, 'SO_TYPE') !== C.SOCK_STREAM || sockoptInt(fd, C.SO_PROTOCOL, 'SO_PROTOCOL') !== C.IPPROTO_TCP) {
+    throw notTcpError(syscall);
+  }
+}
+
+/**
+ * The entry check of the socket APIs (failFast, watch, delivery, acked,
+ * retain, gracefulClose, reset): throws {@link notTcpError} for a
+ * net.Socket that is not TCP (a Unix-domain socket, with or without an fd
+ * yet). A socket with no handle yet, or whose fd cannot be read, passes:
+ * each API reports that state its own way.
+ */
+export function requireTcpSocket(socket: net.Socket): void {
+  const handle = handleOf(socket) as (HandleLike & { constructor?: { name?: string } }) | null;
+  if (!handle) return;
+  if (handle.constructor?.name === 'Pipe') throw notTcpError();
+  const fd = handle.fd;
+  if (typeof fd !== 'number' || fd < 0) return;
+  try {
+    requireTcp(fd);
+  } catch (err) {
+    if ((err as { errno?: number }).errno === -native.constants.EOPNOTSUPP) throw err;
   }
 }

@@ -5,8 +5,8 @@
  */
 import { native } from './binding';
 import { check, invalidArgType, invalidArgValue, systemError } from '../common/errors';
-import { fdOf, Target } from './fd';
-import { INT32_MAX, validateBoolean, validateInteger, validateObject, validateWholeSeconds } from '../common/validate';
+import { fdOf, requireTcp, Target } from './fd';
+import { INT32_MAX, ownOption, validateBoolean, validateInteger, validateObject, validateWholeSeconds } from '../common/validate';
 
 const C = native.constants;
 
@@ -99,8 +99,9 @@ function plan(options: SocketOptions): Op[] {
     }
   }
   // SO_KEEPALIVE last when enabling (timers are already right when it arms), first when disabling.
-  if (options.keepAlive !== undefined) {
-    const on = bool('keepAlive', options.keepAlive);
+  const keepAlive = ownOption(options, 'keepAlive');
+  if (keepAlive !== undefined) {
+    const on = bool('keepAlive', keepAlive);
     const op = { level: S, name: C.SO_KEEPALIVE, int: on, label: 'keepAlive' };
     if (on) ops.push(op); else ops.unshift(op);
   }
@@ -112,22 +113,19 @@ function plan(options: SocketOptions): Op[] {
 // kernel before 6.15). They are applied first and restored if anything after
 // them fails, so a refusal leaves the socket as it was.
 const FALLIBLE = new Set(['rtoMax', 'congestion']);
-
-/** Throws `<syscall> ENOTSUP (not a TCP socket)` (errno 95, EOPNOTSUPP) unless fd is a TCP socket. */
-function requireTcp(fd: number, syscall: string): void {
-  scratch.fill(0);
-  check(native.getsockopt(fd, C.SOL_SOCKET, C.SO_PROTOCOL, scratch.subarray(0, 4)), 'getsockopt', 'SO_PROTOCOL');
-  if (scratch.readInt32LE(0) !== C.IPPROTO_TCP) throw systemError(-C.EOPNOTSUPP, syscall, 'not a TCP socket');
-}
-
 function apply(fd: number, op: Op): number {
   return op.bytes ? native.setsockopt(fd, op.level, op.name, op.bytes) : native.setsockoptInt(fd, op.level, op.name, op.int!);
 }
 
-/** The op that would put back the option's current value. */
-function snapshot(fd: number, op: Op): Op {
+/**
+ * The op that would put back the option's current value, or the errno
+ * (negative) when the kernel cannot read it: an option the kernel does not
+ * know (ENOPROTOOPT) cannot be set either.
+ */
+function snapshot(fd: number, op: Op): Op | number {
   const buf = Buffer.alloc(op.bytes ? 16 : 4);
-  const len = check(native.getsockopt(fd, op.level, op.name, buf), 'getsockopt', op.label);
+  const len = native.getsockopt(fd, op.level, op.name, buf);
+  if (len < 0) return len;
   if (op.bytes) {
     const nul = buf.indexOf(0);
     return { ...op, bytes: buf.subarray(0, nul >= 0 && nul < len ? nul : len) };
@@ -136,28 +134,37 @@ function snapshot(fd: number, op: Op): Op {
 }
 
 /**
- * Sets typed options on a TCP socket (or fd). All values are validated before
- * any is applied; a kernel refusal throws a system error naming the option
- * (e.g. `setsockopt ENOENT (congestion)`) and leaves the other options
- * unchanged. A socket that is not TCP gives `setsockopt ENOTSUP (not a TCP
- * socket)` (errno 95: Linux's EOPNOTSUPP, which Node names ENOTSUP).
+ * Sets typed options on a TCP socket (or fd), all or nothing. All values are
+ * validated before any is applied; the options the kernel may refuse
+ * (congestion, rtoMax) are read back first and applied first, and restored if
+ * a later one fails. A kernel refusal throws a system error naming the option
+ * (e.g. `setsockopt ENOENT (congestion)`, `setsockopt ENOPROTOOPT (rtoMax)`
+ * before 6.15) and leaves every option as it was. A socket that is not TCP
+ * gives `setsockopt ENOTSUP (not a TCP socket)` (errno 95: Linux's
+ * EOPNOTSUPP, which Node names ENOTSUP).
  */
 export function setOptions(target: Target, options: SocketOptions): void {
   const ops = plan(options);
-  const ordered = [...ops.filter((op) => FALLIBLE.has(op.label)), ...ops.filter((op) => !FALLIBLE.has(op.label))];
+  const fallible = ops.filter((op) => FALLIBLE.has(op.label));
+  const ordered = [...fallible, ...ops.filter((op) => !FALLIBLE.has(op.label))];
   const fd = fdOf(target);
   // SOL_SOCKET options would succeed on a UDP or Unix socket and the TCP ones
   // fail after them: refuse a non-TCP socket before touching anything.
   requireTcp(fd, 'setsockopt');
+  // Every undo is known before anything changes: an option this kernel cannot
+  // read (TCP_RTO_MAX_MS before 6.15) is refused here, with nothing applied.
   const undo: Op[] = [];
-  for (const op of ordered) {
-    const before = FALLIBLE.has(op.label) ? snapshot(fd, op) : undefined;
-    const r = apply(fd, op);
+  for (const op of fallible) {
+    const before = snapshot(fd, op);
+    if (typeof before === 'number') throw systemError(before, 'setsockopt', op.label);
+    undo.push(before);
+  }
+  for (let i = 0; i < ordered.length; i++) {
+    const r = apply(fd, ordered[i]);
     if (r < 0) {
-      for (const previous of undo.reverse()) apply(fd, previous);
-      throw systemError(r, 'setsockopt', op.label);
+      for (let j = Math.min(i, undo.length) - 1; j >= 0; j--) apply(fd, undo[j]);
+      throw systemError(r, 'setsockopt', ordered[i].label);
     }
-    if (before) undo.push(before);
   }
 }
 

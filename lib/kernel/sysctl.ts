@@ -49,10 +49,14 @@ export interface KernelSettings {
 /** Where the namespace's IPv4 sysctls live. */
 export const SYSCTL_DIR = '/proc/sys/net/ipv4';
 
-function readNumber(dir: string, name: string, absentValue: number | undefined, absent: string[]): number {
+/** Reads one sysctl file (throws Node-shaped errors with `code` and `errno`). */
+export type SysctlReader = (path: string) => string;
+const readSysctlFile: SysctlReader = (path) => readFileSync(path, 'latin1');
+
+function readNumber(dir: string, name: string, absentValue: number | undefined, absent: string[], read: SysctlReader): number {
   let text: string;
   try {
-    text = readFileSync(`${dir}/${name}`, 'latin1');
+    text = read(`${dir}/${name}`);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' && absentValue !== undefined) {
@@ -88,11 +92,12 @@ export function timerHz(): number | undefined {
 
 /**
  * Reads the settings from `dir` (a directory laid out like
- * /proc/sys/net/ipv4). Exposed for tests; use {@link kernelSettings}.
+ * /proc/sys/net/ipv4), each file through `read` (another namespace's reads go
+ * through setns: see kernel/proc-net.ts). Exposed for tests; use {@link kernelSettings}.
  */
-export function readKernelSettings(dir = SYSCTL_DIR): KernelSettings {
+export function readKernelSettings(dir = SYSCTL_DIR, read: SysctlReader = readSysctlFile): KernelSettings {
   const absent: string[] = [];
-  const n = (name: string, absentValue?: number) => readNumber(dir, name, absentValue, absent);
+  const n = (name: string, absentValue?: number) => readNumber(dir, name, absentValue, absent, read);
   return {
     retries1: n('tcp_retries1'),
     retries2: n('tcp_retries2'),

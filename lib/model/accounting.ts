@@ -45,3 +45,36 @@ export function acknowledgedBy(socket: Socket, bytesAcked: number): number {
 export function unacknowledgedFrom(bytesAcked: number, written: number, syn: 0 | 1 = 1): number {
   return written - acknowledgedFrom(bytesAcked, written, syn);
 }
+
+/** What {@link unacknowledgedBytes} needs to know about one socket and one reading (bytes). */
+export interface UnacknowledgedInput {
+  /** Bytes the application wrote (Node's `socket.bytesWritten`, userland buffer included). */
+  written: number;
+  /** tcpi_bytes_acked; -1 when unknown (kernel < 4.1). */
+  bytesAcked: number;
+  /** SIOCOUTQ without a queued FIN; -1 (or no reading at all) when unknown. */
+  sendQueue: number;
+  /** Bytes still in Node's userland buffer (`socket.writableLength`). */
+  userland: number;
+  /** {@link synOffset}: 1 for a connecting socket, 0 for an accepted one. */
+  syn: 0 | 1;
+  /** A TLS socket: Node counts plaintext, the kernel ciphertext. */
+  tls: boolean;
+}
+
+/**
+ * Bytes the application wrote that the peer has not acknowledged: the one
+ * formula failFast, watch and the delivery API use. Plain TCP: written minus
+ * what tcpi_bytes_acked covers. TLS: the kernel counts ciphertext (handshake
+ * and record overhead included), so every unacknowledged plaintext byte is
+ * either still in userland or inside a ciphertext byte in the kernel queue;
+ * this upper bound never claims delivery. Without tcpi_bytes_acked, the
+ * queues bound it the same way. With nothing known, everything written.
+ */
+export function unacknowledgedBytes(i: UnacknowledgedInput): number {
+  if (i.tls || i.bytesAcked < 0) {
+    if (i.sendQueue < 0) return i.written;
+    return Math.min(i.written, Math.max(0, i.sendQueue) + Math.max(0, i.userland));
+  }
+  return unacknowledgedFrom(i.bytesAcked, i.written, i.syn);
+}

@@ -9,7 +9,7 @@ import { retriesBudgetMs, TCP_RTO_MIN_MS } from './budget';
 import { DeathWindow, NEVER, shift } from './death-window';
 import { connectDeath, deathAfterFirstRetransmit, firstRetransmitDelay, keepAliveDeath } from './paths';
 import { timerLatenessMs } from './timer-slack';
-import { validateObject } from '../common/validate';
+import { ownCopy, validateObject } from '../common/validate';
 
 /** The socket options the model reads (as returned by getOptions(); times in ms). */
 export type DeadlineOptions = Pick<SocketOptions,
@@ -73,10 +73,12 @@ export interface Deadlines {
 
 function resolveInputs(input: DeadlineInput): Deadlines['inputs'] & { noDelay: boolean | undefined } {
   validateObject('input', input);
-  const s = input.settings;
-  validateObject('input.settings', s);
-  const o = input.options ?? {};
-  const info = input.info;
+  const own = ownCopy(input);
+  validateObject('input.settings', own.settings);
+  // Own properties only: an inherited key is never an input.
+  const s = ownCopy(own.settings);
+  const o: DeadlineOptions = own.options === null || typeof own.options !== 'object' ? {} : ownCopy(own.options);
+  const info = own.info === null || typeof own.info !== 'object' ? undefined : ownCopy(own.info);
   const rtoMaxMs = o.rtoMax ?? s.rtoMaxMs;
   // Without tcp_info: the namespace's minimum RTO (the real RTO is that plus about one smoothed RTT).
   let baseRtoMs = s.rtoMinMs;

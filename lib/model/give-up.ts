@@ -7,7 +7,7 @@ import { retriesBudgetMs, TCP_RTO_MIN_MS } from './budget';
 import type { DeadlineOptions, DeadlineSettings } from './compute';
 import { ExpiryModel, windowOf } from './death-window';
 import { Lateness, timerLatenessMs } from './timer-slack';
-import { validateObject } from '../common/validate';
+import { ownCopy, validateObject } from '../common/validate';
 
 /** tcp_info fields of a connection in an RTO episode (units as in TcpInfo). */
 export type GiveUpFields = Pick<TcpInfo, 'rto' | 'backoff' | 'retransmits'>
@@ -45,6 +45,11 @@ export function predictGiveUp(
   episodeElapsedMs?: number,
 ): GiveUpPrediction | null {
   validateObject('fields', fields);
+  validateObject('settings', settings);
+  // Own properties only: an inherited key is never an input.
+  fields = ownCopy(fields);
+  settings = ownCopy(settings);
+  options = options === null || typeof options !== 'object' ? {} : ownCopy(options);
   const retransmits = fields.retransmits;
   if (!(retransmits > 0)) return null;
   const rtoMax = options.rtoMax ?? settings.rtoMaxMs;

@@ -11,8 +11,8 @@ import * as net from 'node:net';
 import { native } from '../kernel/binding';
 import { acked, followDelivery } from './delivery';
 import { check, codedError, invalidArgType } from '../common/errors';
-import { fdOf } from '../kernel/fd';
-import { validateObject, validateInteger } from '../common/validate';
+import { fdOf, handleOf, requireTcpSocket } from '../kernel/fd';
+import { ownOption, validateObject, validateInteger } from '../common/validate';
 
 /** Default gracefulClose() timeout, ms (Apache's lingering close also gives up after 30 s). */
 export const DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS = 30_000;
@@ -64,10 +64,16 @@ const closing = new WeakMap<net.Socket, Promise<CloseResult>>();
  */
 export function gracefulClose(socket: net.Socket, options: GracefulCloseOptions = {}): Promise<CloseResult> {
   if (!(socket instanceof net.Socket)) return Promise.reject(invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket));
+  try {
+    requireTcpSocket(socket);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   try { validateObject('options', options); } catch (err) { return Promise.reject(err); }
   let timeout: number;
   try {
-    timeout = options.timeout === undefined ? DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS : validateInteger('options.timeout', options.timeout, 0, 2 ** 31 - 1);
+    const t = ownOption(options, 'timeout');
+    timeout = t === undefined ? DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS : validateInteger('options.timeout', t, 0, 2 ** 31 - 1);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -150,12 +156,18 @@ lingerZero.writeInt32LE(1, 0); // l_onoff = 1, l_linger = 0
  * Abortive close: the kernel sends RST and discards both queues (no FIN, no
  * TIME_WAIT); the peer's next read fails with ECONNRESET. Uses Node's
  * `socket.resetAndDestroy()` for TCP handles and SO_LINGER {1, 0} + destroy()
- * otherwise (TLS). A socket still connecting is reset once connected; a
- * destroyed one is left alone. Returns the socket.
+ * otherwise (TLS). A socket still connecting is reset once connected; one
+ * that never connected is destroyed without an error; a destroyed one is
+ * left alone. Returns the socket.
  */
 export function reset(socket: net.Socket): net.Socket {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
   if (socket.destroyed) return socket;
+  requireTcpSocket(socket);
+  // No handle (never connected): nothing to reset. Node's resetAndDestroy()
+  // would destroy it with ERR_SOCKET_CLOSED as 'error', an uncaught exception
+  // without a listener; close it quietly instead.
+  if (!handleOf(socket) && !socket.connecting) return socket.destroy();
   const withReset = socket as net.Socket & { resetAndDestroy?: () => net.Socket };
   try {
     if (typeof withReset.resetAndDestroy === 'function') return withReset.resetAndDestroy();

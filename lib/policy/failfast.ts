@@ -25,7 +25,7 @@ import { native } from '../kernel/binding';
 import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
 import { retainedUnacknowledged } from './delivery';
 import { codedError, DeathReason, invalidArgType, isPeerGoneError, markPeerGone, peerGoneError, PeerGoneError } from '../common/errors';
-import { fdOrNone } from '../kernel/fd';
+import { fdOrNone, requireTcpSocket } from '../kernel/fd';
 import { setOptions, SocketOptions } from '../kernel/options';
 import { readOne, Registration, Sample, scheduler } from '../runtime/scheduler';
 import { TCP_INFO_OFFSETS, TCP_STATE } from '../kernel/tcpinfo';
@@ -127,6 +127,7 @@ const active = new WeakMap<net.Socket, FailFastHandle>();
  */
 export function failFast(socket: net.Socket, options: FailFastOptions): FailFastHandle {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
+  requireTcpSocket(socket);
   validateObject('options', options);
   const timeout = validateTimeout(options.timeout, 'options.timeout');
   const kernelOptions = failFastOptions(timeout);

@@ -9,12 +9,16 @@
  * in TcpExt ListenOverflows and ListenDrops (/proc/net/netstat, per network
  * namespace). See docs/api-delivery.md (listenQueue, watchServer).
  */
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { codedError, invalidArgType, invalidArgValue, outOfRange } from '../common/errors';
 import { fdOf } from '../kernel/fd';
 import { readTcpInfoRaw, TCP_INFO_OFFSETS, TCP_STATES } from '../kernel/tcpinfo';
 import { validateObject, validateInteger } from '../common/validate';
+import { emitSafely, TypedEmitter } from '../runtime/emitter';
+import { Registration, scheduler } from '../runtime/scheduler';
+import { stopOnAbort, validateSignal } from '../runtime/signal';
 
 const LISTEN = TCP_STATES.indexOf('LISTEN');
 
@@ -104,91 +108,118 @@ export interface WatchServerOptions {
   threshold?: number;
   /** Polling interval, ms (default 1000, at least 10). */
   interval?: number;
+  /** Stops the watch when aborted (an already aborted signal gives a stopped watch). */
+  signal?: AbortSignal;
 }
 
-/** Handle returned by {@link watchServer}. */
-export interface ServerWatch {
+/** Events of a {@link ServerWatch} (the same payloads are emitted on the server as {@link SERVER_EVENTS}). */
+export interface ServerWatchEvents {
+  'queue-high': QueueEvent;
+  'queue-normal': QueueEvent;
+  overflow: OverflowEvent;
+}
+
+/** Handle returned by {@link watchServer}: an emitter of {@link ServerWatchEvents}. */
+export interface ServerWatch extends TypedEmitter<ServerWatchEvents> {
   /** Stops watching (idempotent; also happens on the server's 'close'). */
   stop(): void;
 }
 
-interface Watched {
-  server: net.Server;
-  threshold: number;
-  interval: number;
-  nextDue: number;
-  high: boolean;
-  /** Counters at this watch's previous tick. */
-  baseline: ListenCounters | null;
-  stop(): void;
-}
-
-const watched = new Set<Watched>();
-let timer: NodeJS.Timeout | null = null;
-
-function arm(): void {
-  if (timer) clearTimeout(timer);
-  timer = null;
-  if (watched.size === 0) return;
-  let next = Infinity;
-  for (const w of watched) next = Math.min(next, w.nextDue);
-  timer = setTimeout(tick, Math.max(0, next - performance.now()));
-  timer.unref();
-}
+/** One /proc/net/netstat read per scheduler tick, shared by every server due in it. */
+let countersTick = -1;
+let tickCounters: ListenCounters | null = null;
 
 function safeCounters(): ListenCounters | null {
   try { return listenCounters(); } catch { return null; }
 }
 
-/** One pass: one /proc/net/netstat read shared by every due server. */
-function tick(): void {
-  timer = null;
-  const now = performance.now();
-  let counters: ListenCounters | null | undefined;
-  for (const w of [...watched]) {
-    if (w.nextDue > now + 1) continue;
-    if (counters === undefined) counters = safeCounters();
-    w.nextDue = now + w.interval;
-    check(w, counters);
+function countersOfTick(): ListenCounters | null {
+  if (countersTick !== scheduler.ticks) {
+    countersTick = scheduler.ticks;
+    tickCounters = safeCounters();
   }
-  arm();
+  return tickCounters;
 }
 
-function check(w: Watched, counters: ListenCounters | null): void {
-  let queue: ListenQueue | undefined;
-  try { queue = listenQueue(w.server); } catch { /* closing */ }
-  if (queue) {
-    const high = queue.pending >= w.threshold * queue.backlog;
-    if (high !== w.high) {
-      w.high = high;
-      w.server.emit(high ? SERVER_EVENTS.queueHigh : SERVER_EVENTS.queueNormal, { ...queue, threshold: w.threshold } satisfies QueueEvent);
-    }
+/** The watch of one server: a task on the shared scheduler. */
+class ServerWatcher extends EventEmitter {
+  private high = false;
+  /** Counters at this watch's previous tick. */
+  private baseline: ListenCounters | null = null;
+  private registration: Registration | null = null;
+  private stopped = false;
+  private readonly unlistenSignal: () => void;
+
+  constructor(private readonly server: net.Server, private readonly threshold: number,
+    private readonly interval: number, signal: AbortSignal | undefined) {
+    super();
+    server.once('close', this.stop);
+    if (server.listening) this.start(); else server.once('listening', this.start);
+    this.unlistenSignal = stopOnAbort(signal, this.stop);
   }
-  if (!counters) return;
-  const base = w.baseline;
-  w.baseline = counters;
-  if (!base) return;
-  const listenOverflows = counters.listenOverflows - base.listenOverflows;
-  const listenDrops = counters.listenDrops - base.listenDrops;
-  if (listenOverflows > 0 || listenDrops > 0) {
-    const event: OverflowEvent = { listenOverflows, listenDrops, totals: counters };
-    if (queue) event.queue = queue;
-    w.server.emit(SERVER_EVENTS.overflow, event);
+
+  readonly stop = (): void => {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.registration?.remove();
+    this.registration = null;
+    this.server.off('close', this.stop);
+    this.server.off('listening', this.start);
+    this.unlistenSignal?.();
+  };
+
+  private readonly start = (): void => {
+    if (this.stopped) return;
+    this.baseline = safeCounters();
+    this.registration = scheduler.addTask(this.interval, { run: () => this.check(countersOfTick()) });
+  };
+
+  private emitBoth(name: keyof typeof SERVER_EVENTS, event: string, payload: object): void {
+    emitSafely(this.server, SERVER_EVENTS[name], payload);
+    if (!this.stopped) emitSafely(this, event, payload);
+  }
+
+  private check(counters: ListenCounters | null): void {
+    let queue: ListenQueue | undefined;
+    try { queue = listenQueue(this.server); } catch { /* closing */ }
+    if (queue) {
+      const high = queue.pending >= this.threshold * queue.backlog;
+      if (high !== this.high) {
+        this.high = high;
+        const payload = { ...queue, threshold: this.threshold } satisfies QueueEvent;
+        if (high) this.emitBoth('queueHigh', 'queue-high', payload);
+        else this.emitBoth('queueNormal', 'queue-normal', payload);
+      }
+    }
+    if (!counters || this.stopped) return;
+    const base = this.baseline;
+    this.baseline = counters;
+    if (!base) return;
+    const listenOverflows = counters.listenOverflows - base.listenOverflows;
+    const listenDrops = counters.listenDrops - base.listenDrops;
+    if (listenOverflows > 0 || listenDrops > 0) {
+      const event: OverflowEvent = { listenOverflows, listenDrops, totals: counters };
+      if (queue) event.queue = queue;
+      this.emitBoth('overflow', 'overflow', event);
+    }
   }
 }
 
 /**
  * Watches a listening server's accept queue and the namespace's listen-drop
- * counters, emitting on the server (see {@link SERVER_EVENTS}):
+ * counters, emitting on the server (see {@link SERVER_EVENTS}) and on the
+ * returned watch ({@link ServerWatchEvents}):
  * 'tcp-vitals:queue-high' when pending ≥ threshold × backlog,
  * 'tcp-vitals:queue-normal' when it falls back, and 'tcp-vitals:overflow'
  * when TcpExt ListenOverflows/ListenDrops grew since this watch's previous
  * tick (deltas in the payload; the counters are namespace-wide; the first
  * baseline is read when the watch starts).
  *
- * All watched servers share one unref'd timer and one /proc/net/netstat read
- * per tick; the watch never keeps the process alive and stops on the server's
- * 'close'. A server not yet listening is watched from its 'listening' event.
+ * Every watched server is a task on the shared scheduler (one unref'd timer
+ * for every poller), with one /proc/net/netstat read per tick; the watch never
+ * keeps the process alive and stops on the server's 'close' or `signal`. A
+ * listener that throws never stops the watch of any server. A server not yet
+ * listening is watched from its 'listening' event.
  */
 export function watchServer(server: net.Server, options: WatchServerOptions = {}): ServerWatch {
   if (!(server instanceof net.Server)) throw invalidArgType('server', 'an instance of net.Server', server);
@@ -197,27 +228,6 @@ export function watchServer(server: net.Server, options: WatchServerOptions = {}
   if (typeof threshold !== 'number') throw invalidArgType('options.threshold', 'of type number', threshold);
   if (!(threshold > 0 && threshold <= 1.5)) throw outOfRange('options.threshold', '> 0 and <= 1.5', threshold);
   const interval = options.interval === undefined ? 1000 : validateInteger('options.interval', options.interval, 10, 2 ** 31 - 1);
-
-  let stopped = false;
-  const entry: Watched = {
-    server, threshold, interval, nextDue: performance.now() + interval, high: false, baseline: null,
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      watched.delete(entry);
-      server.off('close', entry.stop);
-      server.off('listening', start);
-      arm();
-    },
-  };
-  function start(): void {
-    if (stopped) return;
-    entry.baseline = safeCounters();
-    entry.nextDue = performance.now() + interval;
-    watched.add(entry);
-    arm();
-  }
-  server.once('close', entry.stop);
-  if (server.listening) start(); else server.once('listening', start);
-  return { stop: entry.stop };
+  const signal = validateSignal(options.signal);
+  return new ServerWatcher(server, threshold, interval, signal) as unknown as ServerWatch;
 }

@@ -13,7 +13,7 @@ import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
 import { native } from '../kernel/binding';
 import { predictGiveUp, GiveUpPrediction } from './deadlines';
 import { codedError, DeathReason, invalidArgType } from '../common/errors';
-import { fdOf } from '../kernel/fd';
+import { fdOf, requireTcpSocket } from '../kernel/fd';
 import { getOptions } from '../kernel/options';
 import { Registration, Sample, scheduler, MIN_INTERVAL_MS } from '../runtime/scheduler';
 import { socketCookie } from '../kernel/sockopt';
@@ -153,6 +153,7 @@ function validateOptions(options: unknown): { interval: number; stallAfter: numb
  */
 export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
+  requireTcpSocket(socket);
   const { interval, stallAfter, sampleEvery } = validateOptions(options);
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
 

@@ -4,7 +4,7 @@
  * get a reusable {@link Sample} view (valid only during the callback), so the
  * steady state allocates nothing per socket per tick.
  */
-import { native } from '../kernel/binding';
+import { native, NativeBinding } from '../kernel/binding';
 import { decodeTcpInfo, readU64, TcpInfo, TCP_INFO_KNOWN_LENGTH } from '../kernel/tcpinfo';
 
 const HEADER = native.constants.RECORD_HEADER;
@@ -62,6 +62,31 @@ export class Sample {
   decode(): TcpInfo { return decodeTcpInfo(this.buf, this.infoLength, this.base + HEADER); }
 }
 
+/** What a periodic task implements ({@link Scheduler.addTask}): no fd, no read, the same timer. */
+export interface Task {
+  /** Called once per due tick. */
+  run(now: number): void;
+  /** Checked before each run; false drops the task. */
+  valid?(): boolean;
+}
+
+/** The part of the addon a scheduler uses (inject a fake one in tests). */
+export type BatchBinding = Pick<NativeBinding, 'readBatch'>;
+
+/** Construction options of a {@link Scheduler} (all optional; tests inject their own). */
+export interface SchedulerOptions {
+  /** The batch reader; default the addon. */
+  binding?: BatchBinding;
+  /** Monotonic clock, ms; default performance.now. */
+  clock?: () => number;
+  /**
+   * Where an error thrown by a subscriber, a task or a `valid()` goes; default:
+   * rethrown on process.nextTick (an uncaught exception, as from any listener).
+   * Polling goes on for everyone else either way.
+   */
+  onError?: (err: unknown) => void;
+}
+
 /** What a subscriber implements. */
 export interface Subscriber {
   /** Called once per due tick with this socket's record. `now` is Date.now()-like ms (performance.now based). */
@@ -75,11 +100,13 @@ export interface Subscriber {
 }
 
 interface Entry {
+  /** -1 for a task. */
   fd: number;
   cookie: bigint;
   interval: number;
   nextDue: number;
-  sub: Subscriber;
+  sub: Subscriber | null;
+  task: Task | null;
   removed: boolean;
 }
 
@@ -93,10 +120,17 @@ export interface Registration {
   pokeSoon(): void;
 }
 
-const now = (): number => performance.now();
+const rethrow = (err: unknown): void => { process.nextTick(() => { throw err; }); };
 
-/** The shared poller. Use {@link scheduler}; separate instances are for tests. */
+/**
+ * The shared poller. Use {@link scheduler}; tests make their own instance
+ * with an injected binding and clock.
+ */
 export class Scheduler {
+  private readonly binding: BatchBinding;
+  private readonly now: () => number;
+  private readonly onError: (err: unknown) => void;
+  private tasks: Entry[] = [];
   private entries: Entry[] = [];
   private fds = new Int32Array(64);
   private cookies = new BigUint64Array(64);
@@ -111,6 +145,12 @@ export class Scheduler {
   /** Ticks run (for tests and benchmarks). */
   ticks = 0;
 
+  constructor(options: SchedulerOptions = {}) {
+    this.binding = options.binding ?? native;
+    this.now = options.clock ?? (() => performance.now());
+    this.onError = options.onError ?? rethrow;
+  }
+
   /** Number of live entries. */
   get size(): number {
     let n = 0;
@@ -123,7 +163,21 @@ export class Scheduler {
    * every read (a reused fd yields errno ESTALE, never the other socket's data).
    */
   add(fd: number, cookie: bigint, intervalMs: number, sub: Subscriber): Registration {
-    const entry: Entry = { fd, cookie, interval: Math.max(MIN_INTERVAL_MS, intervalMs), nextDue: now() + intervalMs, sub, removed: false };
+    return this.register({ fd, cookie, interval: 0, nextDue: 0, sub, task: null, removed: false }, intervalMs);
+  }
+
+  /**
+   * Runs `task` every `intervalMs` on the same timer (for pollers that read
+   * something other than a socket, e.g. watchServer's accept queues).
+   */
+  addTask(intervalMs: number, task: Task): Registration {
+    return this.register({ fd: -1, cookie: 0n, interval: 0, nextDue: 0, sub: null, task, removed: false }, intervalMs);
+  }
+
+  private register(entry: Entry, intervalMs: number): Registration {
+    const now = this.now;
+    entry.interval = Math.max(MIN_INTERVAL_MS, intervalMs);
+    entry.nextDue = now() + entry.interval;
     this.entries.push(entry);
     this.arm(entry.nextDue);
     return {
@@ -146,7 +200,7 @@ export class Scheduler {
     if (at >= this.timerAt && this.timer) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.tick, Math.max(0, at - now()));
+    this.timer = setTimeout(this.tick, Math.max(0, at - this.now()));
     this.timer.unref();
   }
 
@@ -183,7 +237,7 @@ export class Scheduler {
     this.ticks++;
     if (this.continuation) { clearImmediate(this.continuation); this.continuation = null; }
     if (this.dirty) this.compact();
-    const t = now();
+    const t = this.now();
     const due = this.due;
     due.length = 0;
     for (const e of this.entries) {
@@ -193,49 +247,90 @@ export class Scheduler {
     this.readSlices(0, force);
   }
 
+  /** Whether `e` may still be read or run; a throwing valid() counts as false (and is reported). */
+  private stillValid(e: Entry): boolean {
+    const check = e.sub ?? e.task!;
+    if (!check.valid) return true;
+    try {
+      if (check.valid()) return true;
+    } catch (err) {
+      this.onError(err);
+    }
+    e.removed = true;
+    this.dirty = true;
+    return false;
+  }
+
   private readSlices(from: number, sync: boolean): void {
     const due = this.due;
     const end = sync ? due.length : Math.min(due.length, from + MAX_SLICE);
+    try {
+      this.readSlice(from, end);
+    } finally {
+      this.picked.length = 0;
+      this.tasks.length = 0;
+      if (end < due.length) {
+        this.continuation = setImmediate(() => { this.continuation = null; this.readSlices(end, false); });
+        this.continuation.unref();
+      } else {
+        due.length = 0;
+        this.rearm();
+      }
+    }
+  }
+
+  private readSlice(from: number, end: number): void {
+    const due = this.due;
     let n = 0;
     this.ensureCapacity(end - from);
     // valid() runs right before the read, with no JS in between: an fd that
     // passes it cannot be closed and reused before readBatch sees it.
     const picked = this.picked;
+    const tasks = this.tasks;
     picked.length = 0;
+    tasks.length = 0;
     for (let i = from; i < end; i++) {
       const e = due[i];
-      if (e.removed) continue;
-      if (e.sub.valid && !e.sub.valid()) { e.removed = true; this.dirty = true; continue; }
+      if (e.removed || !this.stillValid(e)) continue;
+      if (e.task) { tasks.push(e); continue; }
       this.fds[n] = e.fd;
       this.cookies[n] = e.cookie;
       picked.push(e);
       n++;
     }
     if (n > 0) {
-      native.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
+      this.binding.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
       const s = this.sample;
       s.buf = this.out;
-      const at = now();
+      const at = this.now();
       for (let i = 0; i < n; i++) {
         const e = picked[i];
         if (e.removed) continue;
         e.nextDue = at + e.interval;
         s.base = i * RECORD_STRIDE;
         try {
-          e.sub.onSample(s, at);
+          e.sub!.onSample(s, at);
         } catch (err) {
           // A subscriber bug must not stop the others; surface it asynchronously.
-          process.nextTick(() => { throw err; });
+          this.onError(err);
         }
       }
     }
-    picked.length = 0;
-    if (end < due.length) {
-      this.continuation = setImmediate(() => { this.continuation = null; this.readSlices(end, false); });
-      this.continuation.unref();
-      return;
+    if (tasks.length > 0) {
+      const at = this.now();
+      for (const e of tasks) {
+        if (e.removed) continue;
+        e.nextDue = at + e.interval;
+        try {
+          e.task!.run(at);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
     }
-    due.length = 0;
+  }
+
+  private rearm(): void {
     if (this.dirty) this.compact();
     let next = Infinity;
     for (const e of this.entries) if (e.nextDue < next) next = e.nextDue;

@@ -170,3 +170,48 @@ export async function expectStillPending(plain: Child, startAt: number, boundMs:
   expect(check.sendQueue).toBeGreaterThan(0);
   return check;
 }
+
+/** mariadbd's path, or null. */
+function mariadbPath(): string | null {
+  return commandPath('mariadbd') ?? (existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : null);
+}
+
+/** Why MariaDB cannot be started here, or null. */
+export function mariadbUnavailableReason(): string | null {
+  return mariadbPath() ? null : 'mariadbd is not installed (apt-get install -y mariadb-server)';
+}
+
+/**
+ * Starts a throw-away MariaDB server (mariadbd on an empty temporary datadir,
+ * no option files read, binary log off) in namespace `ns`, listening on
+ * `host:port`. It runs with --skip-grant-tables: any user name (e.g. `root`)
+ * connects without a password. Resolves once it accepts connections (bounded
+ * by 30 s).
+ */
+export async function startMariadb(ns: string, host: string, port = 3306): Promise<TestServer> {
+  const bin = mariadbPath();
+  if (!bin) throw new Error('mariadbd is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'tv-mariadb-'));
+  const { proc, output } = spawnIn(ns, bin, [
+    '--no-defaults', '--user=root', `--datadir=${dir}`, '--skip-grant-tables', `--bind-address=${host}`, `--port=${port}`,
+    `--socket=${join(dir, 'mysqld.sock')}`, `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-log-bin', '--skip-name-resolve',
+    '--innodb-buffer-pool-size=16M', '--innodb-log-file-size=4M',
+  ]);
+  let stopped = false;
+  const server: TestServer = {
+    host, port, output,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      kill(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitForOutput(proc, output, /ready for connections/, 30_000, 'mariadbd');
+  } catch (e) {
+    server.stop();
+    throw e;
+  }
+  return server;
+}

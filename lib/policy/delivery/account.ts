@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import { acknowledgedFrom, bytesWrittenBy, synOffset } from '../../model/accounting';
 import { codedError, invalidArgType, invalidArgValue } from '../../common/errors';
-import { fdOf } from '../../kernel/fd';
+import { fdOf, requireTcpSocket } from '../../kernel/fd';
 import { finQueued, isTls, Reading, readNow } from './reading';
 
 /** Byte accounting of a socket; all values in bytes. */
@@ -64,6 +64,7 @@ export function validateSocket(socket: unknown): asserts socket is net.Socket {
  */
 export function delivery(socket: net.Socket): Delivery {
   validateSocket(socket);
+  requireTcpSocket(socket);
   if (isTls(socket)) throw invalidArgValue('socket', 'tls.TLSSocket', 'must be a plain TCP socket: TLS byte counts are ciphertext in the kernel and plaintext in Node');
   if (socket.connecting && !socket.destroyed) {
     const written = bytesWrittenBy(socket);

@@ -4,12 +4,12 @@
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
 import { AckAbortError, ackAbortError, codedError } from '../../common/errors';
-import { fdOf } from '../../kernel/fd';
+import { fdOf, requireTcpSocket } from '../../kernel/fd';
+import { ownOption, validateInteger, validateObject, validateSignal } from '../../common/validate';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
 import { existingTrack, Track, trackOf } from './tracker';
 import { Waiter } from './waiters';
-import { validateInteger, validateObject, validateSignal } from '../../common/validate';
 
 /** Options of {@link acked}. */
 export interface AckedOptions {
@@ -50,9 +50,10 @@ function timeoutReason(ms: number): Error {
 export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<void> {
   try {
     validateSocket(socket);
+    requireTcpSocket(socket);
     validateObject('options', options);
-    const { signal, timeout } = options;
-    validateSignal('options.signal', signal);
+    const signal = validateSignal('options.signal', ownOption(options, 'signal'));
+    const timeout = ownOption(options, 'timeout');
     if (timeout !== undefined) validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
     if (signal?.aborted) return Promise.reject(ackAbortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
     if (socket.destroyed) {
@@ -78,12 +79,36 @@ function pendingCount(socket: net.Socket): number {
   return unacknowledgedOf(socket, r);
 }
 
+/**
+ * The acked() calls waiting on each AbortSignal: one 'abort' listener per
+ * signal however many calls share it (EventTarget's add/remove are linear in
+ * the listener count), each call's abandon kept in a Set (O(1) add/remove).
+ */
+const bySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onAbort(signal: AbortSignal, abandon: () => void): () => void {
+  let set = bySignal.get(signal);
+  if (!set) {
+    const waiting = new Set<() => void>();
+    set = waiting;
+    bySignal.set(signal, waiting);
+    signal.addEventListener('abort', () => {
+      bySignal.delete(signal);
+      for (const f of waiting) f();
+      waiting.clear();
+    }, { once: true });
+  }
+  const s = set;
+  s.add(abandon);
+  return () => { s.delete(abandon); };
+}
+
 function wait(track: Track, signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
   const socket = track.socket;
   const target = track.tls ? -1 : bytesWrittenBy(socket);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
-    const onAbort = (): void => abandon(ackAbortError(signal!.reason, 'The operation was aborted', 0));
+    let unlisten: (() => void) | null = null;
     const waiter: Waiter = {
       target,
       resolve,
@@ -91,12 +116,12 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
       settled: false,
       cleanup: () => {
         if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (unlisten) unlisten();
       },
     };
     const abandon = (err: AckAbortError): void => {
       if (waiter.settled) return;
-      waiter.settled = true;
+      track.waiters.settleOne(waiter);
       waiter.cleanup();
       err.unacknowledgedBytes = pendingCount(socket);
       track.abandoned();
@@ -119,7 +144,7 @@ function wait(track: Track, signal: AbortSignal | undefined, timeout: number | u
       }, timeout);
       timer.unref();
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) unlisten = onAbort(signal, () => abandon(ackAbortError(signal.reason, 'The operation was aborted', 0)));
     track.poke();
   });
 }

@@ -5,11 +5,12 @@
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
 import { codedError, invalidArgValue } from '../../common/errors';
+import { requireTcpSocket } from '../../kernel/fd';
+import { ownOption, validateObject, validateInteger } from '../../common/validate';
 import { account, validateSocket } from './account';
 import { isTls } from './reading';
 import { Retainer } from './retainer';
 import { existingTrack, trackOf } from './tracker';
-import { validateObject, validateInteger } from '../../common/validate';
 
 /** Default bound of retain(), bytes. */
 export const DEFAULT_MAX_RETAINED_BYTES = 16 * 1024 * 1024;
@@ -49,10 +50,12 @@ export interface Retention {
  */
 export function retain(socket: net.Socket, options: RetainOptions = {}): void {
   validateSocket(socket);
+  requireTcpSocket(socket);
   validateObject('options', options);
-  const max = options.maxRetainedBytes === undefined
+  const maxOption = ownOption(options, 'maxRetainedBytes');
+  const max = maxOption === undefined
     ? DEFAULT_MAX_RETAINED_BYTES
-    : validateInteger('options.maxRetainedBytes', options.maxRetainedBytes, 1, Number.MAX_SAFE_INTEGER);
+    : validateInteger('options.maxRetainedBytes', maxOption, 1, Number.MAX_SAFE_INTEGER);
   if (isTls(socket)) throw invalidArgValue('socket', 'tls.TLSSocket', 'must be a plain TCP socket: the kernel acknowledges TLS ciphertext, not the written plaintext');
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
   const existing = existingTrack(socket)?.retainer;

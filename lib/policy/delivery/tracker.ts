@@ -1,15 +1,16 @@
 /**
  * Per-socket tracking for acked() and retain(): every socket either is used
  * on gets one {@link Track}: one scheduler registration however many acked()
- * calls wait on it, a hook on `_write`/`_writev` (to see the byte stream in
- * order and to notice completed writes at once) and one on `_destroy` (the
- * last moment the fd can be read).
+ * calls wait on it, write hooks (to see the byte stream in order and to
+ * notice completed writes at once) and a destroy hook (the last moment the fd
+ * can be read), all from runtime/socket-hooks.
  */
 import * as net from 'node:net';
-import { native } from '../../kernel/binding';
 import { PeerGoneError } from '../../common/errors';
 import { fdOrNone } from '../../kernel/fd';
+import { cookieOrNone } from '../../kernel/identity';
 import { Registration, Sample, scheduler } from '../../runtime/scheduler';
+import { onDestroy, onWrite, onWritten } from '../../runtime/socket-hooks';
 import { account, unacknowledgedOf } from './account';
 import { isTls, Reading, readingOf, readNow } from './reading';
 import { pendingUserland, Retainer, toBuffer } from './retainer';
@@ -21,10 +22,6 @@ const ACK_POLL_MIN_MS = 10;
 const ACK_POLL_MAX_MS = 250;
 /** How often retained bytes are trimmed when no acked() is waiting, ms. */
 const RETAIN_TRIM_MS = 100;
-
-type WriteFn = (chunk: unknown, encoding: string, cb: (err?: Error | null) => void) => void;
-type WritevFn = (chunks: Array<{ chunk: unknown; encoding: string } | Buffer>, cb: (err?: Error | null) => void) => void;
-type DestroyFn = (err: Error | null, cb: (err: Error | null) => void) => void;
 
 /** What acked() and retain() know about one socket. */
 export class Track {
@@ -56,9 +53,11 @@ export class Track {
     if (this.fd >= 0 || this.socket.destroyed || this.socket.connecting) return;
     const fd = fdOrNone(this.socket);
     if (fd < 0) return;
-    const c = native.cookie(fd);
+    // A cookie that cannot be read or no longer matches: no usable fd (never 0n, which disables the guard).
+    const cookie = cookieOrNone(this.socket, fd);
+    if (cookie === null) return;
     this.fd = fd;
-    this.cookie = typeof c === 'bigint' ? c : 0n;
+    this.cookie = cookie;
   }
 
   /** A fresh reading, or null when there is no usable fd (connecting, closed). */
@@ -70,32 +69,16 @@ export class Track {
   }
 
   private hookWrites(): void {
-    const socket = this.socket as net.Socket & { _write: WriteFn; _writev?: WritevFn };
-    const write = socket._write;
-    const writev = socket._writev;
-    const done = (cb: (err?: Error | null) => void) => (err?: Error | null) => {
-      cb(err);
+    onWrite(this.socket, (chunks) => {
+      if (this.retainer) this.retain(chunks.map((c) => toBuffer(c.chunk, c.encoding)));
+    });
+    onWritten(this.socket, () => {
       if (this.waiters.length > 0) this.poke();
-    };
-    socket._write = (chunk, encoding, cb) => {
-      if (this.retainer) this.retain([toBuffer(chunk, encoding)]);
-      write.call(socket, chunk, encoding, done(cb));
-    };
-    if (writev) {
-      socket._writev = (chunks, cb) => {
-        if (this.retainer) this.retain(chunks.map((e) => (Buffer.isBuffer(e) ? Buffer.from(e) : toBuffer(e.chunk, e.encoding))));
-        writev.call(socket, chunks, done(cb));
-      };
-    }
+    });
   }
 
   private hookDestroy(): void {
-    const socket = this.socket as net.Socket & { _destroy: DestroyFn };
-    const destroy = socket._destroy;
-    socket._destroy = (err, cb) => {
-      this.onDestroy(err);
-      destroy.call(socket, err, cb);
-    };
+    onDestroy(this.socket, (err) => this.onDestroy(err), 'observe');
   }
 
   private retain(chunks: Buffer[]): void {

@@ -21,6 +21,8 @@ export interface Waiter {
 /** The acked() calls waiting on one socket, in the order they were made. */
 export class WaiterQueue {
   private items: Waiter[] = [];
+  /** Waiters of `items` not settled yet (so that "all settled?" is O(1)). */
+  private pending = 0;
 
   /** Waiters queued, including settled ones not yet dropped. */
   get length(): number {
@@ -29,19 +31,28 @@ export class WaiterQueue {
 
   push(waiter: Waiter): void {
     this.items.push(waiter);
+    if (!waiter.settled) this.pending++;
+  }
+
+  /** Marks `waiter` settled (the caller resolves or rejects it). */
+  settleOne(waiter: Waiter): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
+    this.pending--;
   }
 
   /** Drops settled waiters from the front of the queue; true while any is left. */
   prune(): boolean {
+    if (this.pending === 0) { this.items = []; return false; }
     let i = 0;
     while (i < this.items.length && this.items[i].settled) i++;
-    if (i > 0) this.items = i === this.items.length ? [] : this.items.slice(i);
+    if (i > 0) this.items = this.items.slice(i);
     return this.items.length > 0;
   }
 
-  /** Forgets every waiter when none is still waiting (one gave up). */
+  /** Forgets every waiter when none is still waiting (one gave up). O(1). */
   dropIfAllSettled(): void {
-    if (!this.items.some((w) => !w.settled)) this.items = [];
+    if (this.pending === 0) this.items = [];
   }
 
   /**
@@ -62,7 +73,7 @@ export class WaiterQueue {
       if (w.settled) continue;
       const done = w.target >= 0 && acknowledged >= 0 ? acknowledged >= w.target : queueEmpty;
       if (!done) break;
-      w.settled = true;
+      this.settleOne(w);
       w.cleanup();
       w.resolve();
     }
@@ -72,11 +83,12 @@ export class WaiterQueue {
     const error = deathError(socket, r, err, final);
     for (const w of this.items) {
       if (w.settled) continue;
-      w.settled = true;
+      this.settleOne(w);
       w.cleanup();
       w.reject(error);
     }
     this.items = [];
+    this.pending = 0;
   }
 }
 

@@ -1,0 +1,62 @@
+/**
+ * The cookie policy: which kernel socket a net.Socket is.
+ *
+ * SO_COOKIE is a socket's non-zero 64-bit id, unique until reboot. Each
+ * libuv handle of a net.Socket is remembered with the cookie it had at first
+ * sight; every later registration or one-shot read through
+ * {@link checkedCookie} compares the fd's cookie with it, so an fd closed
+ * behind Node's back and reused by another socket is never read or changed as
+ * this one (a system error ESTALE instead). Happy eyeballs (autoSelectFamily)
+ * gives each connection attempt a new handle, hence a new remembered cookie.
+ *
+ * A failed cookie read is an error, never 0n (0n would turn the native
+ * reuse guard off).
+ */
+import type * as net from 'node:net';
+import { native } from './binding';
+import { systemError } from '../common/errors';
+import { fdOf, handleOf } from './fd';
+
+/** Cookie of each handle at first sight (a handle's fd never legitimately changes socket). */
+const seen = new WeakMap<object, bigint>();
+
+/** SO_COOKIE of `fd`. Throws `getsockopt <CODE>` (SO_COOKIE) on failure, never returns 0n. */
+export function readCookie(fd: number): bigint {
+  const r = native.cookie(fd);
+  if (typeof r === 'number') throw systemError(r < 0 ? r : native.constants.ESTALE, 'getsockopt', 'SO_COOKIE');
+  if (r === 0n) throw systemError(native.constants.ESTALE, 'getsockopt', 'SO_COOKIE is 0');
+  return r as bigint;
+}
+
+/** The remembered cookie of `socket`'s current handle, or undefined if it was never seen. */
+export function rememberedCookie(socket: net.Socket): bigint | undefined {
+  const h = handleOf(socket);
+  return h ? seen.get(h) : undefined;
+}
+
+/**
+ * The cookie of `socket` at `fd` (default: its current fd), checked against
+ * the one remembered for its handle; remembered on first sight. Throws
+ * ESTALE when the fd now belongs to another socket, a system error when the
+ * cookie cannot be read, and fdOf's errors for a socket without fd.
+ */
+export function checkedCookie(socket: net.Socket, fd: number = fdOf(socket, 'socket')): bigint {
+  const cookie = readCookie(fd);
+  const h = handleOf(socket);
+  if (!h) return cookie;
+  const known = seen.get(h);
+  if (known === undefined) seen.set(h, cookie);
+  else if (known !== cookie) {
+    throw systemError(native.constants.ESTALE, 'getsockopt', `fd ${fd} no longer belongs to this socket (SO_COOKIE changed)`);
+  }
+  return cookie;
+}
+
+/** Like {@link checkedCookie}, but null when the socket has no usable, matching fd. Never throws. */
+export function cookieOrNone(socket: net.Socket, fd: number): bigint | null {
+  try {
+    return checkedCookie(socket, fd);
+  } catch {
+    return null;
+  }
+}

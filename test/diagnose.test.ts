@@ -1,0 +1,123 @@
+/**
+ * diagnose() against the real kernel: a healthy echo, an idle connection, a
+ * peer that reads but never answers, a peer that stopped reading (zero
+ * window), a peer that closed, and (root) a peer that vanished (netns +
+ * nftables), read both from inside the process and from the outside by inspect.
+ */
+import * as net from 'node:net';
+import { diagnose } from '../lib/policy/diagnose';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
+import { inspectProcess } from '../lib/policy/inspect';
+import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
+import { loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
+
+const onceData = (s: net.Socket) => new Promise<Buffer>((resolve) => s.once('data', resolve));
+
+describe('diagnose() on loopback', () => {
+  let pair: LoopbackPair | undefined;
+  afterEach(async () => { await pair?.close(); pair = undefined; });
+
+  test('a healthy echo: healthy right after a round trip, idle after a second of silence', async () => {
+    pair = await loopbackPair();
+    const { client, peer } = pair;
+    peer.on('data', (d) => peer.write(d));
+    for (let i = 0; i < 3; i++) {
+      const reply = onceData(client);
+      client.write('ping');
+      await reply;
+    }
+    const d = diagnose(client);
+    expect(d.verdict).toBe('healthy');
+    expect(d.unacknowledgedBytes).toBe(0);
+    await sleep(1300);
+    const idle = diagnose(client);
+    expect(idle.verdict).toBe('idle');
+    expect(idle.evidence).toMatch(/^no data either way for 1\.\d+ s; peer last heard/);
+    expect(idle.durationMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  test('a peer that reads but never answers: peer-app-silent, every byte acknowledged, network fine', async () => {
+    pair = await loopbackPair();
+    const { client, peer } = pair;
+    let swallowed = 0;
+    peer.on('data', (d) => { swallowed += d.length; });
+    client.write('GET /slow HTTP/1.1\r\n\r\n');
+    await waitUntil(() => swallowed === 22, 5000, 'the peer application to read the request');
+    await sleep(1300);
+    const d = diagnose(client);
+    expect(d.verdict).toBe('peer-app-silent');
+    expect(d.evidence).toMatch(/^peer application silent for 1\.\d+ s; network fine \(every byte acknowledged by the peer's kernel/);
+    expect(d.unacknowledgedBytes).toBe(0);
+    expect(d.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(d.since).toBeLessThanOrEqual(Date.now() - 1000);
+  });
+
+  test('a peer that stopped reading: peer-not-reading once its window is zero', async () => {
+    pair = await loopbackPair({ serverOptions: { pauseOnConnect: true } });
+    const { client } = pair;
+    const chunk = Buffer.alloc(256 * 1024, 'x');
+    // Fill the peer's receive buffer: write while Node's buffer drains, until the kernel reports a zero window.
+    const deadline = Date.now() + 20_000;
+    while (tcpInfo(client).sndWnd !== 0 && Date.now() < deadline) {
+      if (client.writableLength < 4 * chunk.length) client.write(chunk);
+      await sleep(10);
+    }
+    expect(tcpInfo(client).sndWnd).toBe(0);
+    const d = diagnose(client);
+    expect(d.verdict).toBe('peer-not-reading');
+    expect(d.evidence).toMatch(/^the peer's receive window is zero: its application is not reading \(\d+ bytes waiting to be sent\)/);
+  });
+
+  test('a peer that closed (FIN): closed; a destroyed socket: closed without a syscall', async () => {
+    pair = await loopbackPair();
+    const { client, peer } = pair;
+    client.on('end', () => { /* keep our side open: CLOSE_WAIT */ });
+    client.on('error', () => {});
+    (client as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true;
+    peer.end();
+    await waitUntil(() => tcpInfo(client).state === 'CLOSE_WAIT', 5000, 'CLOSE_WAIT');
+    expect(diagnose(client)).toMatchObject({ verdict: 'closed', state: 'CLOSE_WAIT' });
+    expect(diagnose(client).evidence).toMatch(/FIN received/);
+    client.destroy();
+    expect(diagnose(client)).toMatchObject({ verdict: 'closed', evidence: 'the socket is destroyed' });
+  });
+
+  test('bad targets throw Node-shaped errors', () => {
+    expect(() => diagnose('socket' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => diagnose(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => diagnose(0x7ffffff0)).toThrow(expect.objectContaining({ code: 'EBADF', errno: -9, syscall: 'getsockopt' }));
+  });
+});
+
+describeNetns('diagnose() when the peer vanished (netns + nftables)', () => {
+  let pair: NetPair;
+  let peer: Child;
+  let client: Child;
+  afterAll(() => {
+    client?.kill();
+    peer?.kill();
+    pair?.destroy();
+  });
+
+  test('network: bytes unacknowledged and retransmitting, inside the process and from the outside', async () => {
+    pair = NetPair.create();
+    peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, '7000']);
+    await peer.waitFor((m) => m.type === 'listening', 15_000);
+    client = pair.spawnNode(pair.a, fixture('inspect-node.js'), [JSON.stringify({ host: ADDR_B, port: 7000 })]);
+    const ready = await client.waitFor((m) => m.type === 'ready', 15_000);
+    pair.vanish();
+    client.send({ cmd: 'write', which: 'plain', bytes: 1000 });
+    let d: any;
+    for (let i = 0; i < 60; i++) {
+      d = (await client.request({ cmd: 'diagnose', which: 'plain' }, 'diagnosis', 10_000)).diagnosis;
+      if (d.verdict === 'network' && d.retransmits > 0) break;
+      await sleep(250);
+    }
+    expect(d).toMatchObject({ verdict: 'network', unacknowledgedBytes: 1000 });
+    expect(d.retransmits).toBeGreaterThan(0);
+    expect(d.evidence).toMatch(/^1000 bytes unacknowledged, retransmitting \(\d+ timeouts, rto [\d.]+ (ms|s)\); peer last heard/);
+    const outside = inspectProcess(ready.pid).connections.find((c) => c.local.port === ready.ports.plain)!;
+    expect(outside.diagnosis).toMatchObject({ verdict: 'network', unacknowledgedBytes: 1000 });
+    expect(outside.retransmits).toBeGreaterThan(0);
+  }, 60_000);
+});
