@@ -95,8 +95,13 @@ static Napi::Object Constants(Napi::Env env) {
   TV_EXPORT(SOCK_STREAM);
   TV_EXPORT(SOCK_DGRAM);
   TV_EXPORT(ESTALE);
+  TV_EXPORT(ETIMEDOUT);
+  TV_EXPORT(EOPNOTSUPP);
+  TV_EXPORT(ENOPROTOOPT);
 #undef TV_EXPORT
   c.Set("RECORD_HEADER", Napi::Number::New(env, static_cast<double>(tv::kRecordHeader)));
+  c.Set("TCP_INFO_NOTSENT_OFFSET", Napi::Number::New(env, static_cast<double>(tv::kTcpInfoNotsentOffset)));
+  c.Set("TCP_INFO_MIN_LENGTH", Napi::Number::New(env, static_cast<double>(tv::kTcpInfoMinLength)));
   c.Set("INSPECT_HEADER", Napi::Number::New(env, static_cast<double>(tv::kInspectHeader)));
   return c;
 }

@@ -1,4 +1,6 @@
 // Batch read: many fds, one preallocated buffer, no allocation per call.
+#include <string>
+
 #include "args.h"
 #include "syscalls.h"
 
@@ -25,8 +27,8 @@ Napi::Value JsReadBatch(const Napi::CallbackInfo& info) {
   int32_t count = ArgInt32(info, 2, "count");
   Napi::Uint8Array out = ArgBytes(info, 3, "out");
   int32_t stride = ArgInt32(info, 4, "stride");
-  if (stride < static_cast<int32_t>(kRecordHeader) + 104 || stride % 8 != 0)
-    throw Napi::RangeError::New(env, "stride must be a multiple of 8 and >= 136");
+  if (stride < static_cast<int32_t>(kRecordHeader + kTcpInfoMinLength) || stride % 8 != 0)
+    throw Napi::RangeError::New(env, "stride must be a multiple of 8 and >= " + std::to_string(kRecordHeader + kTcpInfoMinLength));
   if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
       (cookies != nullptr && static_cast<size_t>(count) > cookieLen) ||
       static_cast<size_t>(count) * static_cast<size_t>(stride) > out.ByteLength())

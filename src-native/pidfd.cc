@@ -190,8 +190,8 @@ Napi::Value JsInspectFds(const Napi::CallbackInfo& info) {
   int32_t count = ArgInt32(info, 2, "count");
   Napi::Uint8Array out = ArgBytes(info, 3, "out");
   int32_t stride = ArgInt32(info, 4, "stride");
-  if (stride < static_cast<int32_t>(kInspectHeader) + 104 || stride % 8 != 0)
-    throw Napi::RangeError::New(env, "stride must be a multiple of 8 and >= 232");
+  if (stride < static_cast<int32_t>(kInspectHeader + kTcpInfoMinLength) || stride % 8 != 0)
+    throw Napi::RangeError::New(env, "stride must be a multiple of 8 and >= " + std::to_string(kInspectHeader + kTcpInfoMinLength));
   if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
       static_cast<size_t>(count) * static_cast<size_t>(stride) > out.ByteLength())
     throw Napi::RangeError::New(env, "count exceeds fds or out");

@@ -16,10 +16,6 @@
 #endif
 
 namespace tv {
-namespace {
-// Offset of tcpi_notsent_bytes (kernel 4.6+); equals SIOCOUTQNSD.
-constexpr size_t kNotsentOffset = 144;
-}  // namespace
 
 int GetSockOpt(int fd, int level, int name, void* buf, size_t cap) {
   socklen_t len = static_cast<socklen_t>(cap);
@@ -91,8 +87,8 @@ void ReadBatch(const int32_t* fds, const uint64_t* cookies, size_t count,
         r = -errno;
       } else {
         header[2] = v;
-        if (static_cast<size_t>(info_len) >= kNotsentOffset + 4) {
-          std::memcpy(&header[3], rec + kRecordHeader + kNotsentOffset, 4);
+        if (static_cast<size_t>(info_len) >= kTcpInfoNotsentOffset + 4) {
+          std::memcpy(&header[3], rec + kRecordHeader + kTcpInfoNotsentOffset, 4);
         } else if (ioctl(fd, SIOCOUTQNSD, &v) == 0) {
           header[3] = v;
         } else {

@@ -32,6 +32,11 @@ int ReadCookie(int fd, uint64_t* cookie);
 //   [16] 16 bytes reserved (zero)
 //   [32] tcp_info, (stride - 32) bytes
 constexpr size_t kRecordHeader = 32;
+// struct tcp_info facts the batch read relies on (kernel ABI, not this host's
+// headers): the shortest struct any Linux returns (2.6: 104 bytes) and the
+// offset of tcpi_notsent_bytes (4.6+), which equals SIOCOUTQNSD.
+constexpr size_t kTcpInfoMinLength = 104;
+constexpr size_t kTcpInfoNotsentOffset = 144;
 // Reads count fds into out (count * stride bytes). cookies may be null; a
 // non-zero expected cookie is compared with SO_COOKIE before anything else is
 // read, so a reused fd number is never reported as the old socket.

@@ -99,7 +99,6 @@ describeNetns('deadline model against the kernel (retransmission path, no user t
         + `[${f(o.predicted.earliestMs)}, ${f(o.predicted.latestMs)}]${o.predicted.ambiguous ? ' ambiguous' : ''} | `
         + `${f(o.deathMs)} | ${f(o.firstRtxMs)} | ${f(o.deathMs - o.firstRtxMs)} | ${f(o.afterRtx.ms)} | `
         + `${(((o.deathMs - o.predicted.ms) / o.predicted.ms) * 100).toFixed(1)} % |`);
-      // eslint-disable-next-line no-console
       console.log(['| case | base RTO ms | budget s | predicted s | window s | kernel s | first rtx s | kernel after rtx s | predicted after rtx s | error |',
         '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|', ...rows].join('\n'));
     }
@@ -127,7 +126,6 @@ describeNetns('deadline model against the kernel (retransmission path, no user t
       expect(o.errorMs).toBeGreaterThanOrEqual(o.aliveMs);
       // Live predictions made during the episode bracket the actual death.
       expect(o.predictions.length).toBeGreaterThan(0);
-      // eslint-disable-next-line no-console
       if (process.env.TV_VERBOSE) console.log(c.name, JSON.stringify(o.predictions, null, 0));
       for (const p of o.predictions) {
         expect(p.atMs + p.earliestMs).toBeLessThanOrEqual(o.deathMs + 20);
@@ -195,7 +193,6 @@ describeNetns('deadline model against the kernel (user timeout, keepalive, conne
   afterAll(() => {
     for (const p of pairs) p.destroy();
     if (outcomes.length) {
-      // eslint-disable-next-line no-console
       console.log(['| case | predicted s | window s | kernel s | error |', '|---|---:|---|---:|---:|',
         ...outcomes.map((o) => `| ${o.c.name} | ${f(o.w.ms)} | [${f(o.w.earliestMs)}, ${f(o.w.latestMs)}] | ${f(o.ms)} | `
           + `${(((o.ms - o.w.ms) / o.w.ms) * 100).toFixed(1)} % |`)].join('\n'));

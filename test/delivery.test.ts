@@ -15,7 +15,6 @@ import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
 import { ADDR_A, ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { patternAt, firstMismatch } = require('./fixtures/delivery-pattern.js') as {
   patternAt(offset: number, length: number): Buffer;
   firstMismatch(buf: Buffer, offset: number): number;

@@ -52,7 +52,6 @@ describeNetns('real database clients under the preload, their server vanished', 
   afterAll(() => {
     for (const s of servers) s.stop();
     pair?.destroy();
-    // eslint-disable-next-line no-console
     if (run) dumpRun(run);
     if (run) console.log(table(`databases, TCP_VITALS_TIMEOUT=${TIMEOUT_MS} (elapsed from each operation's issue)`, run));
   });
@@ -88,7 +87,6 @@ describeNetns('real database clients under the preload, their server vanished', 
   test(`without the preload, every client's operation (a) is still pending after ${PLAIN_BOUND_MS / 1000} s`, async () => {
     for (const name of ['pg', 'mysql2', 'ioredis']) {
       const check = await expectStillPending(run.clients[name].plain, run.goAt, PLAIN_BOUND_MS);
-      // eslint-disable-next-line no-console
       console.log(`${name} plain: still pending after ${PLAIN_BOUND_MS} ms, ${check.retransmits} retransmissions, ${check.sendQueue} B unacknowledged`);
     }
   }, 30_000);

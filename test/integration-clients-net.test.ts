@@ -70,7 +70,6 @@ describeNetns('real network clients under the preload, their peer vanished', () 
     pair?.destroy();
     cert?.remove();
     if (run) dumpRun(run);
-    // eslint-disable-next-line no-console
     if (run) console.log(table(`network clients, TCP_VITALS_TIMEOUT=${TIMEOUT_MS} (elapsed from each operation's issue; ws server c: from the vanish)`, run));
   });
 
@@ -113,7 +112,6 @@ describeNetns('real network clients under the preload, their peer vanished', () 
   test(`without the preload, every client's operation (a) is still pending after ${PLAIN_BOUND_MS / 1000} s`, async () => {
     for (const name of ['grpc-js', 'ws', 'ws server', 'fetch', 'https.Agent']) {
       const check = await expectStillPending(run.clients[name].plain, run.goAt, PLAIN_BOUND_MS);
-      // eslint-disable-next-line no-console
       console.log(`${name} plain: still pending after ${PLAIN_BOUND_MS} ms, ${check.retransmits} retransmissions, ${check.sendQueue} B unacknowledged`);
     }
   }, 30_000);

@@ -137,7 +137,6 @@ describeNetns('http.Agent and undici against a server that vanishes mid-request'
       const check = await clients[mode].waitFor((m) => m.type === 'pending', 5000);
       expect({ mode, settled: check.settled }).toEqual({ mode, settled: false });
     }
-    // eslint-disable-next-line no-console
     console.log(`http: failFast(${TIMEOUT_MS} ms) detection after the vanish: ${JSON.stringify(detected)}; ` +
       `undici error: ${undiciError.name} ${undiciError.code} (${undiciError.message}); plain clients still waiting after ${PLAIN_BOUND_MS} ms`);
   }, 60_000);

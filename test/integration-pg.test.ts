@@ -43,7 +43,6 @@ describeNetns('pg: a query to a vanished PostgreSQL', () => {
     expect(result.unacknowledgedBytes).toBeGreaterThan(0);
 
     const check = await expectStillPending(plain, goAt, PLAIN_BOUND_MS);
-    // eslint-disable-next-line no-console
     console.log(`pg: failFast(${TIMEOUT_MS} ms) rejected after ${Math.round(result.elapsedMs)} ms (${result.message}); ` +
       `plain still pending after ${PLAIN_BOUND_MS} ms, ${check.retransmits} retransmissions, ${check.sendQueue} B unacknowledged`);
   }, 60_000);

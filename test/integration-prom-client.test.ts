@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { trackConnections } = require(join(__dirname, '..', 'examples', 'prom-client.js'));
 
 function valueOf(text: string, name: string, label: string): number {

@@ -42,7 +42,6 @@ describeNetns('ioredis: a command to a vanished Redis', () => {
     expect(result.errors).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'ETIMEDOUT', reason: 'retransmit' })]));
 
     const check = await expectStillPending(plain, goAt, PLAIN_BOUND_MS);
-    // eslint-disable-next-line no-console
     console.log(`ioredis: failFast(${TIMEOUT_MS} ms) rejected after ${Math.round(result.elapsedMs)} ms (${result.message}); ` +
       `plain still pending after ${PLAIN_BOUND_MS} ms, ${check.retransmits} retransmissions, ${check.sendQueue} B unacknowledged`);
   }, 60_000);

@@ -1,21 +1,22 @@
 /**
- * The shipped binary: prebuilds/<platform>-<arch>/tcp-vitals.node is present,
- * built from the current native sources, and loads and works without a
- * compiler or a build/ directory. Also run as `npm run test:prebuild`
- * (PREBUILDS_ONLY=1), where this process itself must have loaded it.
+ * The shipped binary: prebuilds/<platform>-<arch>/tcp-vitals.glibc.node is
+ * present, built from the current native sources, and loads and works without
+ * a compiler or a build/ directory. Also run as `npm run test:prebuild`
+ * (PREBUILDS_ONLY=1), where this process itself must have loaded it. On musl
+ * the glibc prebuild is never picked, and the error says what to do. The pure
+ * layers (the model, `tcp-vitals doctor`) work with no binary at all.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import nodeGypBuild = require('node-gyp-build');
-import { native } from '../lib/kernel/binding';
+import nodeGypBuild from 'node-gyp-build';
+import { loadBinding, native } from '../lib/kernel/binding';
 import { kernelAtLeast } from './helpers/loopback';
 
 const root = join(__dirname, '..');
 const target = `${process.platform}-${process.arch}`;
-const prebuilt = join(root, 'prebuilds', target, 'tcp-vitals.node');
+const prebuilt = join(root, 'prebuilds', target, 'tcp-vitals.glibc.node');
 
 test('a prebuilt N-API binary for this platform is committed', () => {
   expect(existsSync(prebuilt)).toBe(true);
@@ -25,12 +26,11 @@ test('a prebuilt N-API binary for this platform is committed', () => {
   expect(bytes.includes(Buffer.from('.symtab'))).toBe(false);
 });
 
-test('the prebuilt binary is built from the current src-native/ and binding.gyp (else: npm run prebuild)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+test('the prebuilt binary is built from the current src-native/ and binding.gyp (else: npm run build:prebuild)', () => {
   const { sourceHash } = require('../scripts/prebuild.js') as { sourceHash(): string };
   const recorded = readFileSync(join(root, 'prebuilds', `${target}.source-sha256`), 'utf8').trim();
-  expect({ stale: recorded !== sourceHash(), fix: 'npm run prebuild, then commit prebuilds/' }).toEqual({
-    stale: false, fix: 'npm run prebuild, then commit prebuilds/',
+  expect({ stale: recorded !== sourceHash(), fix: 'npm run build:prebuild, then commit prebuilds/' }).toEqual({
+    stale: false, fix: 'npm run build:prebuild, then commit prebuilds/',
   });
 });
 
@@ -42,21 +42,28 @@ test('with PREBUILDS_ONLY=1 this process loaded the binary from prebuilds/', () 
   } else {
     expect([prebuilt, join(root, 'build', 'Release', 'tcp_vitals.node')]).toContain(resolved);
   }
-  // Whichever file it is, it is the one mapped into this process.
+  // Whichever file it is, it is the one mapped into this process (once loaded: loading is lazy).
+  loadBinding();
   const maps = readFileSync('/proc/self/maps', 'utf8');
   expect(maps).toContain(resolved);
   expect(typeof native.tcpInfo).toBe('function');
 });
 
+/** A temp dir with node_modules/tcp-vitals (package.json, dist/, prebuilds/ if asked) and node-gyp-build. */
+function installedCopy(prefix: string, withPrebuilds: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const pkg = join(dir, 'node_modules', 'tcp-vitals');
+  cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+  cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
+  if (withPrebuilds) cpSync(join(root, 'prebuilds'), join(pkg, 'prebuilds'), { recursive: true });
+  cpSync(join(root, 'node_modules', 'node-gyp-build'), join(dir, 'node_modules', 'node-gyp-build'), { recursive: true });
+  return dir;
+}
+
 describe('an installed copy with no build/ and no sources (what a user gets from the prebuild)', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tv-installed-'));
-    const pkg = join(dir, 'node_modules', 'tcp-vitals');
-    cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
-    cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
-    cpSync(join(root, 'prebuilds'), join(pkg, 'prebuilds'), { recursive: true });
-    cpSync(join(root, 'node_modules', 'node-gyp-build'), join(dir, 'node_modules', 'node-gyp-build'), { recursive: true });
+    dir = installedCopy('tv-installed-', true);
     writeFileSync(join(dir, 'check.js'), `
       const net = require('node:net');
       const fs = require('node:fs');
@@ -82,11 +89,60 @@ describe('an installed copy with no build/ and no sources (what a user gets from
     const env = { ...process.env, ...extraEnv, PATH: '/nonexistent' }; // no compiler reachable
     if (!('PREBUILDS_ONLY' in extraEnv)) delete env.PREBUILDS_ONLY;
     const out = JSON.parse(execFileSync(process.execPath, [join(dir, 'check.js')], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 }));
-    const expected = join(dir, 'node_modules', 'tcp-vitals', 'prebuilds', target, 'tcp-vitals.node');
+    const expected = join(dir, 'node_modules', 'tcp-vitals', 'prebuilds', target, 'tcp-vitals.glibc.node');
     expect(out.resolved).toBe(expected);
     expect(out.mapped).toEqual([expected]);
     expect(out).toMatchObject({ state: 'ESTABLISHED', bytesAcked: 6, cookie: 'bigint', queues: { sendQueue: 0, unsent: 0 } });
     expect(out.length).toBeGreaterThanOrEqual(104);
     if (kernelAtLeast(6, 18)) expect(out.length).toBe(280);
+  });
+
+  test('on musl (LIBC=musl, as node-gyp-build detects Alpine) the glibc prebuild is not picked, and the error says what to do', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LIBC: 'musl', PATH: '/nonexistent' };
+    delete env.PREBUILDS_ONLY;
+    const script = `
+      const path = require('node:path');
+      const out = {};
+      try { out.resolved = require('node-gyp-build').resolve(path.dirname(require.resolve('tcp-vitals/package.json'))); }
+      catch (err) { out.resolveError = err.message; }
+      try { require('tcp-vitals'); } catch (err) { out.code = err.code; out.message = err.message; out.cause = String(err.cause && err.cause.message); }
+      process.stdout.write(JSON.stringify(out));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 }));
+    expect(out.resolved).toBeUndefined();
+    expect(out.resolveError).toMatch(/No native build was found for .*libc=musl/);
+    expect(out.code).toBe('ERR_TCP_VITALS_NO_ADDON');
+    expect(out.message).toMatch(/musl.*build.*from source/);
+    expect(out.cause).toMatch(/libc=musl/);
+  });
+});
+
+describe('with no binary at all (no build/, no prebuilds/): the pure layers still work', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = installedCopy('tv-no-addon-', false);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: '/nonexistent' });
+
+  test('tcp-vitals doctor runs and prints its report', () => {
+    const bin = join(dir, 'node_modules', 'tcp-vitals', 'dist', 'cli', 'index.js');
+    const report = JSON.parse(execFileSync(process.execPath, [bin, 'doctor', '--json'], { cwd: dir, env: env(), encoding: 'utf8', timeout: 20_000 }));
+    expect(report.scenarios.length).toBe(3);
+    const text = execFileSync(process.execPath, [bin, 'doctor'], { cwd: dir, env: env(), encoding: 'utf8', timeout: 20_000 });
+    expect(text).toMatch(/how long does a dead peer go unnoticed/);
+  });
+
+  test('the model and the decoder import and compute; the kernel API fails with a clear error', () => {
+    const script = `
+      // dist/ paths are not exported: reach the modules by file path, as the CLI does internally.
+      const dist = require('node:path').join(require.resolve('tcp-vitals'), '..');
+      const model = require(dist + '/model');
+      const { decodeTcpInfo } = require(dist + '/kernel/tcpinfo');
+      const out = { budget: model.retriesBudgetMs(15, 200), format: model.formatDuration(938000), state: decodeTcpInfo(Buffer.from([10, 0, 0, 0, 0, 0, 0, 0]), 8).state };
+      out.loaded = require(dist + '/kernel/binding').bindingLoaded();
+      try { require('tcp-vitals'); } catch (err) { out.code = err.code; }
+      process.stdout.write(JSON.stringify(out));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, env: env(), encoding: 'utf8', timeout: 20_000 }));
+    expect(out).toEqual({ budget: 924600, format: '15.6 min', state: 'LISTEN', loaded: false, code: 'ERR_TCP_VITALS_NO_ADDON' });
   });
 });

@@ -371,7 +371,7 @@ function fdOrNull(socket: net.Socket): number | null {
 }
 
 describe('decodeTcpInfo against a plain reference decoder', () => {
-  // The 6.18 layout transcribed independently from ../shared/linux-tcp.md §1.2
+  // The 6.18 layout transcribed independently from include/uapi/linux/tcp.h (offsetof on the 6.18 BTF)
   // (offset, size in bytes; 'r' = pacing rate, ~0 = unlimited).
   const LAYOUT: Array<[string, number, 1 | 2 | 4 | 8 | 'r']> = [
     ['caState', 1, 1], ['retransmits', 2, 1], ['probes', 3, 1], ['backoff', 4, 1], ['options', 5, 1],

@@ -127,6 +127,7 @@ async function play(net: NetnsPair, timeout: number, vanishAfter: number, durati
   let vanishedAt: number | null = null;
   const now = (): number => performance.now() - start;
   for (const [state, child] of clients) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- IPC messages from our own child, checked by `type`
     child.on('message', (m: any) => {
       if (m.type === 'connected') {
         state.connected = true;

@@ -4,7 +4,7 @@
  * Node's setKeepAlive(true, 1000), and with failFast at 10 s.
  */
 import { release } from 'node:os';
-import { explainSettings, SettingsScenario } from '../policy/deadlines';
+import { explainSettings, SettingsScenario } from '../model/explain';
 import { FAIL_FAST_PROBE_INTERVAL_MS } from '../model/failfast-settings';
 import { KernelSettings, kernelSettings, SYSCTL_DIR } from '../kernel/sysctl';
 import { parse } from './args';

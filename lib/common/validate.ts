@@ -78,6 +78,12 @@ export function validateBoolean(name: string, value: unknown): boolean {
   return value;
 }
 
+/** An AbortSignal (for `signal` options), or ERR_INVALID_ARG_TYPE; undefined passes through. */
+export function validateSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) throw invalidArgType(name, 'an instance of AbortSignal', value);
+  return value;
+}
+
 /**
  * The own enumerable properties of `o` on an object without a prototype, so
  * that an inherited or polluted Object.prototype key is never read as input.

@@ -95,6 +95,7 @@ export class FailFastHttpsAgent extends https.Agent {
  * `undici.buildConnector(...)` and accepted by the `connect` option of
  * `undici.Agent`, `Pool` and `Client`.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- undici's options type is not ours; `unknown` would reject buildConnector()
 export type UndiciConnector = (options: any, callback: (err: Error | null, socket: net.Socket | null) => void) => unknown;
 
 /**

@@ -1,10 +1,11 @@
 /**
- * The one place the native addon is loaded. Everything else imports `native`
- * from here, typed against {@link NativeBinding}.
+ * The one place the native addon is loaded, and only on first use: importing
+ * a module does not load it, so the pure layers (the model, `tcp-vitals
+ * doctor`) work where the .node file is missing. Everything else imports
+ * `native` from here, typed against {@link NativeBinding}.
  */
 import { join } from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import nodeGypBuild = require('node-gyp-build');
+import nodeGypBuild from 'node-gyp-build';
 
 /** Kernel constants exported by the addon (values of the running ABI). */
 export interface NativeConstants {
@@ -50,6 +51,13 @@ export interface NativeConstants {
   readonly SOCK_STREAM: number;
   readonly SOCK_DGRAM: number;
   readonly ESTALE: number;
+  readonly ETIMEDOUT: number;
+  readonly EOPNOTSUPP: number;
+  readonly ENOPROTOOPT: number;
+  /** Offset of tcpi_notsent_bytes, which the batch read copies into its record header. */
+  readonly TCP_INFO_NOTSENT_OFFSET: number;
+  /** The shortest tcp_info any Linux returns (2.6), and so the smallest batch record payload. */
+  readonly TCP_INFO_MIN_LENGTH: number;
   /** Bytes before the tcp_info copy in each batch record. */
   readonly RECORD_HEADER: number;
   /** Bytes before the tcp_info copy in each inspectFds record. */
@@ -97,8 +105,65 @@ export interface NativeBinding {
   readonly constants: NativeConstants;
 }
 
+const ROOT = join(__dirname, '..', '..');
+const METHODS = [
+  'getsockopt', 'setsockopt', 'setsockoptInt', 'cookie', 'queues', 'tcpInfo', 'readBatch', 'pidfdOpen', 'inspectFds', 'readFilesInNetns',
+] as const;
+let loaded: NativeBinding | undefined;
+
+/** The error thrown when no binary can be loaded: says what to do, keeps node-gyp-build's as `cause`. */
+function noBinaryError(cause: unknown): Error {
+  const musl = (process.env.LIBC ?? '') === 'musl' || /libc=musl/.test(String((cause as Error)?.message));
+  const why = musl
+    ? 'the shipped prebuild is for glibc and this is a musl system (Alpine): reinstall with a compiler '
+      + '(apk add python3 make g++) so that npm builds the addon from source'
+    : 'no prebuild matches this platform and it was not built from source: reinstall with python3, make and g++ available';
+  const err = new Error(`tcp-vitals: cannot load its native addon: ${why}`, { cause }) as Error & { code: string };
+  err.code = 'ERR_TCP_VITALS_NO_ADDON';
+  return err;
+}
+
 /**
- * The loaded addon: build/Release when built from source, else the shipped
- * prebuilds/<platform>-<arch>/tcp-vitals.node (always the prebuild under PREBUILDS_ONLY=1).
+ * Loads the addon (once): build/Release when built from source, else the
+ * shipped prebuilds/<platform>-<arch>/tcp-vitals.glibc.node (always the
+ * prebuild under PREBUILDS_ONLY=1). After the first call, {@link native}'s
+ * methods are the addon's own functions (no wrapper on the hot path).
  */
-export const native = nodeGypBuild(join(__dirname, '..', '..')) as NativeBinding;
+export function loadBinding(): NativeBinding {
+  if (loaded) return loaded;
+  let addon: NativeBinding;
+  try {
+    addon = nodeGypBuild(ROOT) as NativeBinding;
+  } catch (err) {
+    throw noBinaryError(err);
+  }
+  loaded = addon;
+  const target = native as { -readonly [K in keyof NativeBinding]: NativeBinding[K] };
+  for (const name of METHODS) (target as unknown as Record<string, unknown>)[name] = addon[name];
+  Object.defineProperty(target, 'constants', { value: addon.constants, enumerable: true });
+  return addon;
+}
+
+/** Whether the addon has been loaded in this process. */
+export function bindingLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+/**
+ * The addon, loaded on first use of any method or of `constants`. Read
+ * `native.constants` lazily (inside functions) in modules that the pure
+ * layers import.
+ */
+export const native: NativeBinding = {
+  getsockopt: (...a) => loadBinding().getsockopt(...a),
+  setsockopt: (...a) => loadBinding().setsockopt(...a),
+  setsockoptInt: (...a) => loadBinding().setsockoptInt(...a),
+  cookie: (...a) => loadBinding().cookie(...a),
+  queues: (...a) => loadBinding().queues(...a),
+  tcpInfo: (...a) => loadBinding().tcpInfo(...a),
+  readBatch: (...a) => loadBinding().readBatch(...a),
+  pidfdOpen: (...a) => loadBinding().pidfdOpen(...a),
+  inspectFds: (...a) => loadBinding().inspectFds(...a),
+  readFilesInNetns: (...a) => loadBinding().readFilesInNetns(...a),
+  get constants() { return loadBinding().constants; },
+};

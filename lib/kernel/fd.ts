@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import { native } from './binding';
-import { check, codedError, invalidArgType, outOfRange, systemError } from '../common/errors';
+import { check, codedError, invalidArgType, systemError } from '../common/errors';
 import { INT32_MAX, validateInteger } from '../common/validate';
 
 /** What the public functions accept: a socket, a listening server, or a raw fd. */
@@ -63,8 +63,6 @@ export function fdOrNone(socket: net.Socket): number {
   }
 }
 
-/** errno 95: Linux's EOPNOTSUPP, which Node names ENOTSUP. */
-const EOPNOTSUPP = 95;
 const kindScratch = Buffer.alloc(4);
 
 function sockoptInt(fd: number, name: number, label: string): number {
@@ -73,9 +71,9 @@ function sockoptInt(fd: number, name: number, label: string): number {
   return kindScratch.readInt32LE(0);
 }
 
-/** The error every API gives for a socket that is not TCP: `<syscall> ENOTSUP (not a TCP socket)`, errno -95. */
+/** The error every API gives for a socket that is not TCP: `<syscall> ENOTSUP (not a TCP socket)`: errno EOPNOTSUPP (95 on Linux), which Node names ENOTSUP. */
 export function notTcpError(syscall = 'getsockopt'): Error {
-  return systemError(-EOPNOTSUPP, syscall, 'not a TCP socket');
+  return systemError(-native.constants.EOPNOTSUPP, syscall, 'not a TCP socket');
 }
 
 /**
@@ -107,6 +105,6 @@ export function requireTcpSocket(socket: net.Socket): void {
   try {
     requireTcp(fd);
   } catch (err) {
-    if ((err as { errno?: number }).errno === -EOPNOTSUPP) throw err;
+    if ((err as { errno?: number }).errno === -native.constants.EOPNOTSUPP) throw err;
   }
 }

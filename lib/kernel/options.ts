@@ -4,7 +4,7 @@
  * else with ERR_OUT_OF_RANGE rather than rounding.
  */
 import { native } from './binding';
-import { check, invalidArgType, invalidArgValue, outOfRange, systemError } from '../common/errors';
+import { check, invalidArgType, invalidArgValue, systemError } from '../common/errors';
 import { fdOf, requireTcp, Target } from './fd';
 import { INT32_MAX, ownOption, validateBoolean, validateInteger, validateObject, validateWholeSeconds } from '../common/validate';
 
@@ -168,12 +168,11 @@ export function setOptions(target: Target, options: SocketOptions): void {
   }
 }
 
-const ENOPROTOOPT = 92;
 
 function readInt(fd: number, level: number, name: number): number | undefined {
   scratch.fill(0);
   const r = native.getsockopt(fd, level, name, scratch.subarray(0, 4));
-  if (r === -ENOPROTOOPT) return undefined; // option unknown to this kernel
+  if (r === -C.ENOPROTOOPT) return undefined; // option unknown to this kernel
   check(r, 'getsockopt');
   return scratch.readInt32LE(0);
 }

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { native } from './binding';
-import { systemError } from '../common/errors';
+import { ERRNO, systemError } from '../common/errors';
 import { KernelSettings, kernelSettings, readKernelSettings, SYSCTL_DIR } from './sysctl';
 
 /** One socket descriptor of a process. */
@@ -17,7 +17,7 @@ export interface SocketFd {
 }
 
 function errnoOf(e: unknown): number {
-  return (e as NodeJS.ErrnoException).errno ?? -5;
+  return (e as NodeJS.ErrnoException).errno ?? -ERRNO.EIO;
 }
 
 /**

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { systemError } from '../common/errors';
+import { ERRNO, systemError } from '../common/errors';
 import { validateInteger } from '../common/validate';
 
 /** TCP settings of this network namespace. Times are milliseconds. */
@@ -63,10 +63,10 @@ function readNumber(dir: string, name: string, absentValue: number | undefined, 
       absent.push(name);
       return absentValue;
     }
-    throw systemError(e.errno ?? -5, 'open', `${dir}/${name}`);
+    throw systemError(e.errno ?? -ERRNO.EIO, 'open', `${dir}/${name}`);
   }
   const value = Number(text.trim());
-  if (!Number.isFinite(value)) throw systemError(-22, 'read', `${dir}/${name}: '${text.trim()}'`);
+  if (!Number.isFinite(value)) throw systemError(-ERRNO.EINVAL, 'read', `${dir}/${name}: '${text.trim()}'`);
   return value;
 }
 

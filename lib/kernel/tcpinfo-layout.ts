@@ -91,8 +91,11 @@ export const TCP_INFO_FIELDS = [
 /** The name of a tcp_info field read by offset (`state` included). */
 export type TcpInfoField = 'state' | (typeof TCP_INFO_FIELDS)[number][0];
 
-/** Byte offsets of every field, for hot paths that read single fields from a raw record. */
-export const TCP_INFO_OFFSETS: Readonly<Record<TcpInfoField, number>> = Object.freeze(
+/**
+ * Byte offsets of every field, for hot paths that read single fields from a
+ * raw record (`TCP_INFO_OFFSETS.sndWnd`). Typed by string key, as in 0.1.0.
+ */
+export const TCP_INFO_OFFSETS: Readonly<Record<string, number>> = Object.freeze(
   Object.fromEntries([['state', 0], ...TCP_INFO_FIELDS.map(([name, off]) => [name, off])]) as Record<TcpInfoField, number>,
 );
 

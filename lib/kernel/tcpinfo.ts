@@ -10,7 +10,7 @@ import { validateInteger } from '../common/validate';
 import { fdOf, Target } from './fd';
 import { LITERAL_DECODERS, LiteralDecoder } from './tcpinfo-decode.generated';
 import {
-  TCP_INFO_FIELDS, TCP_INFO_KIND_SIZE, TCP_INFO_KNOWN_LENGTH, TCP_INFO_OFFSETS, TCP_STATES, TcpInfoFieldKind,
+  TCP_INFO_FIELDS, TCP_INFO_KIND_SIZE, TCP_STATES, TcpInfoFieldKind,
 } from './tcpinfo-layout';
 
 export { TCP_INFO_FIELDS, TCP_INFO_KNOWN_LENGTH, TCP_INFO_OFFSETS, TCP_STATES } from './tcpinfo-layout';
@@ -244,6 +244,11 @@ export function decodeTcpInfo(buf: Buffer, length: number, offset = 0): TcpInfo 
   if (!Number.isInteger(length) || length < 8 || length > buf.byteLength - offset) {
     throw outOfRange('length', `an integer >= 8 and <= ${buf.byteLength - offset} (the bytes after offset)`, length);
   }
+  return decodeChecked(buf, length, offset);
+}
+
+/** {@link decodeTcpInfo} on arguments known to be valid (the kernel's own length, our own buffer). */
+function decodeChecked(buf: Buffer, length: number, offset: number): TcpInfo {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const fieldCount = length <= TCP_INFO_BUFFER_SIZE ? FIELDS_WITHIN[length] : TCP_INFO_FIELDS.length;
   const exact = EXACT[fieldCount];
@@ -275,5 +280,5 @@ export function readTcpInfoRaw(fd: number): { buf: Buffer; length: number } {
 export function tcpInfo(target: Target): TcpInfo {
   const fd = fdOf(target);
   const { buf, length } = readTcpInfoRaw(fd);
-  return decodeTcpInfo(buf, length);
+  return decodeChecked(buf, length, 0);
 }

@@ -2,7 +2,6 @@
  * computeDeadlines(): the deadline model of one socket, pure, from sysctls,
  * socket options and (optionally) tcp_info.
  */
-import { invalidArgType } from '../common/errors';
 import type { SocketOptions } from '../kernel/options';
 import type { KernelSettings } from '../kernel/sysctl';
 import type { TcpInfo } from '../kernel/tcpinfo';

@@ -2,7 +2,6 @@
  * The kernel options failFast sets for a timeout: pure arithmetic, shared by
  * failFast (policy), the deadline text (explain) and `tcp-vitals doctor`.
  */
-import { invalidArgType, outOfRange } from '../common/errors';
 import type { SocketOptions } from '../kernel/options';
 import { validateWholeSeconds } from '../common/validate';
 

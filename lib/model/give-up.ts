@@ -2,7 +2,6 @@
  * predictGiveUp(): when the kernel will give up on a connection that is
  * retransmitting now.
  */
-import { invalidArgType } from '../common/errors';
 import type { TcpInfo } from '../kernel/tcpinfo';
 import { retriesBudgetMs, TCP_RTO_MIN_MS } from './budget';
 import type { DeadlineOptions, DeadlineSettings } from './compute';

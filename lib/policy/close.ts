@@ -5,7 +5,7 @@
  * Why: close() on a socket with unread input makes Linux send RST instead of
  * FIN (RFC 2525 §2.17), and the peer's kernel then throws away whatever of our
  * response it had not yet handed to its application, and ours discards the
- * rest of the send queue. See ../shared/linux-tcp.md §4.
+ * rest of the send queue. See docs/api-delivery.md (gracefulClose).
  */
 import * as net from 'node:net';
 import { native } from '../kernel/binding';

@@ -5,7 +5,7 @@
  * tcp_info. The model functions are pure (no I/O); `deadlines()` and
  * `explain()` are thin wrappers that read a socket.
  *
- * Kernel logic modelled (net/ipv4/tcp_timer.c, see ../shared/linux-tcp.md §3):
+ * Kernel logic modelled (net/ipv4/tcp_timer.c; docs/api-deadlines.md):
  * - death is only ever decided when a timer fires;
  * - retransmission path: at an RTO expiry, dead when `now - retrans_stamp >=`
  *   the user timeout U or, without U, `tcp_model_timeout(tcp_retries2)`;

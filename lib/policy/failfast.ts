@@ -24,7 +24,7 @@ import * as tls from 'node:tls';
 import { native } from '../kernel/binding';
 import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
 import { retainedUnacknowledged } from './delivery';
-import { codedError, DeathReason, invalidArgType, outOfRange, isPeerGoneError, markPeerGone, peerGoneError, PeerGoneError } from '../common/errors';
+import { codedError, DeathReason, invalidArgType, isPeerGoneError, markPeerGone, peerGoneError, PeerGoneError } from '../common/errors';
 import { fdOrNone, requireTcpSocket } from '../kernel/fd';
 import { setOptions, SocketOptions } from '../kernel/options';
 import { readOne, Registration, Sample, scheduler } from '../runtime/scheduler';

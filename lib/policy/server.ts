@@ -7,7 +7,7 @@
  * argument clamped by net.core.somaxconn). The queue holds backlog + 1
  * entries; a SYN or final ACK arriving when it is full is dropped and counted
  * in TcpExt ListenOverflows and ListenDrops (/proc/net/netstat, per network
- * namespace). See ../shared/linux-tcp.md §1.5 and §7.
+ * namespace). See docs/api-delivery.md (listenQueue, watchServer).
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';

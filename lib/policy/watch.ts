@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
 import { native } from '../kernel/binding';
 import { predictGiveUp, GiveUpPrediction } from './deadlines';
-import { codedError, DeathReason, invalidArgType, outOfRange } from '../common/errors';
+import { codedError, DeathReason, invalidArgType } from '../common/errors';
 import { fdOf, requireTcpSocket } from '../kernel/fd';
 import { getOptions } from '../kernel/options';
 import { Registration, Sample, scheduler, MIN_INTERVAL_MS } from '../runtime/scheduler';

@@ -1,6 +1,6 @@
 /**
  * The test suite's fault harness: two hosts joined by a cable, made of
- * network namespaces (../shared/fault-injection.md). It builds on the
+ * network namespaces and nftables (see lib/cli/netns.ts). It builds on the
  * package's own NetnsPair (lib/cli/netns.ts), adding jest's skip/fail rule
  * and an IPC message channel to the child processes.
  *
@@ -33,7 +33,6 @@ export function describeNetns(name: string, fn: () => void): void {
       });
     });
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED "${name}": ${reason}`);
     describe.skip(name, fn);
   }

@@ -3,9 +3,9 @@
  */
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
-import { AckAbortError, ackAbortError, codedError, invalidArgType } from '../../common/errors';
+import { AckAbortError, ackAbortError, codedError } from '../../common/errors';
 import { fdOf, requireTcpSocket } from '../../kernel/fd';
-import { ownOption, validateObject, validateInteger } from '../../common/validate';
+import { ownOption, validateInteger, validateObject, validateSignal } from '../../common/validate';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
 import { existingTrack, Track, trackOf } from './tracker';
@@ -52,9 +52,8 @@ export function acked(socket: net.Socket, options: AckedOptions = {}): Promise<v
     validateSocket(socket);
     requireTcpSocket(socket);
     validateObject('options', options);
-    const signal = ownOption(options, 'signal');
+    const signal = validateSignal('options.signal', ownOption(options, 'signal'));
     const timeout = ownOption(options, 'timeout');
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
     if (timeout !== undefined) validateInteger('options.timeout', timeout, 0, 2 ** 31 - 1);
     if (signal?.aborted) return Promise.reject(ackAbortError(signal.reason, 'The operation was aborted', pendingCount(socket)));
     if (socket.destroyed) {

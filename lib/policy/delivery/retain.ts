@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
-import { codedError, invalidArgType, invalidArgValue } from '../../common/errors';
+import { codedError, invalidArgValue } from '../../common/errors';
 import { requireTcpSocket } from '../../kernel/fd';
 import { ownOption, validateObject, validateInteger } from '../../common/validate';
 import { account, validateSocket } from './account';
