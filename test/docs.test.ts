@@ -175,7 +175,7 @@ describe('docs: every code block runs or says why not', () => {
 
   test('every not-runnable marker has a reason (listed here)', () => {
     const skipped = blocks.filter((b) => b.skipReason !== null || b.badMarker);
-    // eslint-disable-next-line no-console
+     
     console.log(`docs blocks not run (${skipped.length} of ${blocks.length}):\n${skipped.map((b) => `  ${b.file}:${b.line} ${b.lang || '(no language)'}: ${b.skipReason ?? '(EMPTY REASON)'}`).join('\n')}`);
     expect(blocks.filter((b) => b.badMarker).map((b) => `${b.file}:${b.line}`)).toEqual([]);
   });
@@ -189,7 +189,7 @@ describe('docs: every code block runs or says why not', () => {
     const r = await run(cmd, args, dir);
     if (r.timedOut) throw new Error(`${block.file}:${block.line} did not exit within ${BLOCK_TIMEOUT_MS} ms (close its sockets/servers). Output:\n${r.output}`);
     if (r.code !== 0) throw new Error(`${block.file}:${block.line} exited with ${r.code}. Output:\n${r.output}`);
-    // eslint-disable-next-line no-console
+     
     if (process.env.DOCS_VERBOSE) console.log(`${block.file}:${block.line}\n${r.output}`);
   }, BLOCK_TIMEOUT_MS + 10_000);
 });

@@ -152,7 +152,7 @@ describe('the npm package', () => {
   });
 
   test('the install output (npm\'s install-scripts advisory, if any, is what the README describes)', () => {
-    // eslint-disable-next-line no-console
+     
     console.log(`npm install (--${installMode}) output:\n${installOutput}`);
     const advisory = installOutput.split('\n').filter((l) => /allow-scripts|allowScripts|install-scripts/.test(l));
     if (advisory.length > 0) {
