@@ -5,6 +5,7 @@
  * and the duplicates are closed.
  */
 import * as dgram from 'node:dgram';
+import * as net from 'node:net';
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { native } from '../lib/kernel/binding';
@@ -101,5 +102,39 @@ describe('pidfdOpen / inspectFds on this process', () => {
     expect((r as Array<string | number>)[1]).toBe(-E.ENOENT);
     expect(native.readFilesInNetns('/no/such/ns', [])).toBe(-E.ENOENT);
     expect(native.readFilesInNetns(__filename, [])).toBe(-E.EINVAL); // not a namespace file
+  });
+});
+
+describe('addresses as getsockname/getpeername give them', () => {
+  test('IPv6 (::1), and IPv4-mapped IPv6 shown as IPv4, each matching what Node reports', async () => {
+    const { inspectSockets } = await import('../lib/kernel/pidfd');
+    const server = net.createServer();
+    const accepted: net.Socket[] = [];
+    server.on('connection', (s) => accepted.push(s));
+    await new Promise<void>((r) => server.listen(0, '::', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const connect = (host: string) => new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect(port, host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const v6 = await connect('::1');
+    const v4 = await connect('127.0.0.1');
+    try {
+      for (let i = 0; i < 100 && accepted.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      const read = inspectSockets(process.pid).sockets;
+      const strip = (a: string | undefined) => String(a).replace(/^::ffff:/, '');
+      for (const s of [v6, v4, ...accepted]) {
+        const r = read.find((x) => x.fd === fdOf(s))!;
+        expect([r.local.address, r.local.port, r.peer?.address, r.peer?.port])
+          .toEqual([strip(s.localAddress), s.localPort, strip(s.remoteAddress), s.remotePort]);
+      }
+      expect(read.find((x) => x.fd === fdOf(v6))!.local.family).toBe('IPv6');
+      expect(read.find((x) => x.fd === fdOf(accepted[1]))!.local).toEqual({ family: 'IPv4', address: '127.0.0.1', port });
+      const listener = read.find((x) => x.info.state === 'LISTEN' && x.local.port === port)!;
+      expect([listener.local.address, listener.peer, listener.queues]).toEqual(['::', null, null]);
+    } finally {
+      for (const s of [v6, v4, ...accepted]) s.destroy();
+      server.close();
+    }
   });
 });
