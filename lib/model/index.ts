@@ -10,3 +10,5 @@ export * from './paths';
 export * from './timer-slack';
 export * from './validate';
 export * from './failfast-settings';
+export * from './diagnose';
+export * from './traps';
