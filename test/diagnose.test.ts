@@ -4,7 +4,10 @@
  * window), a peer that closed, and (root) a peer that vanished (netns +
  * nftables), read both from inside the process and from the outside by inspect.
  */
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import { constants as os } from 'node:os';
+import { createInterface } from 'node:readline';
 import { diagnose } from '../lib/policy/diagnose';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { inspectProcess } from '../lib/policy/inspect';
@@ -119,5 +122,39 @@ describeNetns('diagnose() when the peer vanished (netns + nftables)', () => {
     const outside = inspectProcess(ready.pid).connections.find((c) => c.local.port === ready.ports.plain)!;
     expect(outside.diagnosis).toMatchObject({ verdict: 'network', unacknowledgedBytes: 1000 });
     expect(outside.retransmits).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describeNetns('diagnose() of a socket the kernel gave up on (ETIMEDOUT, state CLOSE)', () => {
+  let pair: NetPair;
+  let peer: Child;
+  let py: ReturnType<typeof spawn> | undefined;
+  afterAll(() => {
+    py?.kill('SIGKILL');
+    peer?.kill();
+    pair?.destroy();
+  });
+
+  test('network: the kernel closed it after retransmitting, read from the outside afterwards', async () => {
+    pair = NetPair.create();
+    pair.sysctl(pair.a, 'net.ipv4.tcp_retries2', 2);
+    peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, '7000']);
+    await peer.waitFor((m) => m.type === 'listening', 15_000);
+    py = spawn('ip', ['netns', 'exec', pair.a, 'python3', fixture('inspect-py-dead.py'), ADDR_B, '7000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
+    const ready = JSON.parse((await lines.next()).value);
+    pair.vanish();
+    py.stdin!.write('go\n');
+    let timer: NodeJS.Timeout | undefined;
+    const died = await Promise.race([lines.next(), new Promise<{ value: string }>((r) => {
+      timer = setTimeout(() => r({ value: '{"error":"timeout"}' }), 30_000);
+    })]);
+    clearTimeout(timer);
+    expect(JSON.parse(died.value)).toEqual({ error: os.errno.ETIMEDOUT });
+    const c = inspectProcess(ready.pid).connections.find((x) => x.local.port === ready.port)!;
+    expect(c.state).toBe('CLOSE');
+    expect(c.retransmits).toBeGreaterThan(0);
+    expect(c.diagnosis.verdict).toBe('network');
+    expect(c.diagnosis.evidence).toMatch(/^the kernel gave up after \d+ retransmission timeouts: the network or the peer's host is gone; state CLOSE$/);
   }, 60_000);
 });

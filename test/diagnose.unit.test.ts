@@ -29,6 +29,7 @@ describe('diagnoseReading', () => {
     ['idle', { ...base, lastDataSent: 5000, lastDataRecv: 5000, bytesAcked: 1, bytesReceived: 0 }, empty], // nothing ever sent
     ['closed', { ...base, state: 'CLOSE_WAIT' } as DiagnoseInfo, empty],
     ['closed', { ...base, state: 'CLOSE' } as DiagnoseInfo, empty],
+    ['network', { ...base, state: 'CLOSE', retransmits: 3 } as DiagnoseInfo, empty], // killed by the kernel's ETIMEDOUT
   ] as Array<[string, DiagnoseInfo, typeof empty]>)('%s (%#)', (verdict, info, q) => {
     expect(diagnoseReading(info, q, NOW).verdict).toBe(verdict);
   });

@@ -150,6 +150,17 @@ describe('inspect: a Node service and a Python service on loopback', () => {
     expect(r.stdout).not.toContain('\x1b[');
   });
 
+  test('--watch on a terminal redraws in place: cursor home, each line cleared to its end, the rest cleared; no full-screen clear after the first', async () => {
+    const cli = `${process.execPath} ${require.resolve('../dist/cli/index.js')} inspect ${pyReady.pid} --watch 200ms --count 3`;
+    const r = await runCli([], { prefix: ['script', '-qec', cli, '/dev/null'], raw: true });
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out.split('\x1b[2J')).toHaveLength(2); // cleared once, at the start
+    expect(out.match(/\x1b\[H/g)).toHaveLength(4); // home before the clear and before each of the 3 frames
+    expect(out.match(/\x1b\[J/g)).toHaveLength(3); // the rest of the screen cleared after each frame
+    expect(out).toMatch(/pid \d+ \(python3?[^)]*\): 1 TCP connection,[^\n]*\x1b\[K/);
+  });
+
   test('--all lists this service among the processes', async () => {
     const r = await runCli(['inspect', '--all'], { timeoutMs: 30_000 });
     expect(r.code).toBe(0);

@@ -5,3 +5,5 @@ export * from './sockopt';
 export * from './options';
 export * from './tcpinfo';
 export * from './sysctl';
+export * from './pidfd';
+export * from './proc-net';

@@ -78,6 +78,10 @@ export function diagnoseReading(info: DiagnoseInfo, q: Queues, now: number = Dat
   const heard = `peer last heard ${words(info.lastAckRecv)} ago`;
   const unread = q.receiveQueue > 0 ? `; ${q.receiveQueue} bytes received and not yet read by this application` : '';
 
+  // The kernel keeps tcpi_retransmits of a connection it killed by retransmission timeout (ETIMEDOUT).
+  if (info.state === 'CLOSE' && info.retransmits > 0) {
+    return make('network', `the kernel gave up after ${info.retransmits} retransmission timeouts: the network or the peer's host is gone; state CLOSE`, null);
+  }
   if (!OPEN_STATES.has(info.state)) {
     const why = info.state === 'CLOSE_WAIT' ? 'the peer closed its side (FIN received)'
       : info.state === 'CLOSE' ? 'the connection is closed' : 'the connection is closing';

@@ -9,3 +9,5 @@ export * from './give-up';
 export * from './paths';
 export * from './timer-slack';
 export * from './failfast-settings';
+export * from './diagnose';
+export * from './traps';

@@ -6,3 +6,5 @@ export * from './delivery';
 export * from './close';
 export * from './server';
 export * from './snapshot';
+export * from './diagnose';
+export * from './inspect';
