@@ -15,7 +15,7 @@ import * as net from 'node:net';
 import { codedError, invalidArgType, invalidArgValue, outOfRange, validateInteger } from '../common/errors';
 import { fdOf } from '../kernel/fd';
 import { readTcpInfoRaw, TCP_INFO_OFFSETS, TCP_STATES } from '../kernel/tcpinfo';
-import { emitSafely, TypedEmitter } from '../runtime/emitter';
+import { emitCatching, ListenerErrors, TypedEmitter } from '../runtime/emitter';
 import { Registration, scheduler } from '../runtime/scheduler';
 import { stopOnAbort, validateSignal } from '../runtime/signal';
 
@@ -148,6 +148,7 @@ class ServerWatcher extends EventEmitter {
   private registration: Registration | null = null;
   private stopped = false;
   private readonly unlistenSignal: () => void;
+  private readonly errors = new ListenerErrors();
 
   constructor(private readonly server: net.Server, private readonly threshold: number,
     private readonly interval: number, signal: AbortSignal | undefined) {
@@ -170,12 +171,21 @@ class ServerWatcher extends EventEmitter {
   private readonly start = (): void => {
     if (this.stopped) return;
     this.baseline = safeCounters();
-    this.registration = scheduler.addTask(this.interval, { run: () => this.check(countersOfTick()) });
+    this.registration = scheduler.addTask(this.interval, { run: () => this.tick(countersOfTick()) });
   };
 
   private emitBoth(name: keyof typeof SERVER_EVENTS, event: string, payload: object): void {
-    emitSafely(this.server, SERVER_EVENTS[name], payload);
-    if (!this.stopped) emitSafely(this, event, payload);
+    this.errors.add(emitCatching(this.server, SERVER_EVENTS[name], payload));
+    if (!this.stopped) this.errors.add(emitCatching(this, event, payload));
+  }
+
+  /** One tick: every event goes out, then the first listener error goes to the scheduler (which reports it). */
+  private tick(counters: ListenCounters | null): void {
+    try {
+      this.check(counters);
+    } finally {
+      this.errors.rethrow();
+    }
   }
 
   private check(counters: ListenCounters | null): void {

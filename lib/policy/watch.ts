@@ -24,7 +24,7 @@ import {
   WatchReading, WatchStepSettings,
 } from '../model/watch-step';
 import { unacknowledgedOfSocket } from '../runtime/accounting';
-import { emitSafely } from '../runtime/emitter';
+import { emitCatching, ListenerErrors } from '../runtime/emitter';
 import { MIN_INTERVAL_MS, Registration, Sample, scheduler as sharedScheduler, Scheduler } from '../runtime/scheduler';
 import { stopOnAbort, validateSignal } from '../runtime/signal';
 import { internals, onDestroy } from '../runtime/socket-hooks';
@@ -105,6 +105,7 @@ export class SocketWatcher extends EventEmitter {
   private lastStoppedBy: 'ESTALE' | 'errno' | null = null;
   private lastPrediction: GiveUpPrediction | null = null;
   private readonly unhook: Array<() => void> = [];
+  private readonly errors = new ListenerErrors();
 
   constructor(private readonly socket: net.Socket, private readonly cfg: WatchStepSettings,
     private readonly deps: WatchDeps = { scheduler: sharedScheduler }, signal?: AbortSignal) {
@@ -171,6 +172,14 @@ export class SocketWatcher extends EventEmitter {
   };
 
   private act(actions: number, sample: Sample, r: WatchReading): void {
+    try {
+      this.emitActions(actions, sample, r);
+    } finally {
+      this.errors.rethrow(); // to the scheduler, which reports it; every event of this reading went out first
+    }
+  }
+
+  private emitActions(actions: number, sample: Sample, r: WatchReading): void {
     const o = this.slot;
     const b = this.base(sample);
     if (actions & WATCH_ACTION.dead) {
@@ -204,9 +213,9 @@ export class SocketWatcher extends EventEmitter {
   /** Emits on the socket, then on the watcher; never after stop() (`final`: the 'dead' that ends the watch) nor on a destroyed socket. */
   private emitEvent<K extends keyof WatchEvents>(event: K, payload: WatchEvents[K], final = false): void {
     if ((this.stopped && !final) || this.socket.destroyed) return;
-    emitSafely(this.socket, WATCH_EVENTS[event], payload);
+    this.errors.add(emitCatching(this.socket, WATCH_EVENTS[event], payload));
     if ((this.stopped && !final) || this.socket.destroyed) return;
-    emitSafely(this, event, payload);
+    this.errors.add(emitCatching(this, event, payload));
   }
 
   private base(sample: Sample): WatchEventBase {
