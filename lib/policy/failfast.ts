@@ -22,7 +22,7 @@
 import * as net from 'node:net';
 import { codedError, DeathReason, invalidArgType, outOfRange, peerGoneError, PeerGoneError } from '../common/errors';
 import { fdOrNone, handleOf } from '../kernel/fd';
-import { cookieOrNone } from '../kernel/identity';
+import { checkedCookie, cookieOrNone } from '../kernel/identity';
 import { setOptions, SocketOptions } from '../kernel/options';
 import { TCP_INFO_OFFSETS } from '../kernel/tcpinfo';
 import { failFastStep, FailFastReading, FailFastState, newFailFastState } from '../model/failfast-step';
@@ -282,7 +282,11 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   if (initialFd < 0 && !socket.connecting) {
     throw codedError('ERR_SOCKET_NOT_CONNECTED', 'Socket is not connected: call failFast after socket.connect()');
   }
-  // Applied before anything is hooked, so a kernel refusal leaves the socket untouched.
-  if (initialFd >= 0) setOptions(initialFd, failFastOptions(timeout));
+  // Applied before anything is hooked, so a kernel refusal leaves the socket untouched; never
+  // on an fd that now belongs to another socket (ESTALE: closed behind Node's back and reused).
+  if (initialFd >= 0) {
+    checkedCookie(socket, initialFd);
+    setOptions(initialFd, failFastOptions(timeout));
+  }
   return new FailFastController(socket, timeout, pollInterval, undefined, signal);
 }
