@@ -5,3 +5,4 @@ export * from './sockopt';
 export * from './options';
 export * from './tcpinfo';
 export * from './sysctl';
+export * from './identity';

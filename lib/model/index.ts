@@ -10,3 +10,6 @@ export * from './paths';
 export * from './timer-slack';
 export * from './validate';
 export * from './failfast-settings';
+export * from './reason';
+export * from './watch-step';
+export * from './failfast-step';

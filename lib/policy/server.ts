@@ -240,3 +240,21 @@ export function watchServer(server: net.Server, options: WatchServerOptions = {}
   const signal = validateSignal(options.signal);
   return new ServerWatcher(server, threshold, interval, signal) as unknown as ServerWatch;
 }
+
+/** Events watchServer() emits on the server itself, by name. */
+export interface ServerSocketEvents {
+  'tcp-vitals:queue-high': QueueEvent;
+  'tcp-vitals:queue-normal': QueueEvent;
+  'tcp-vitals:overflow': OverflowEvent;
+}
+
+declare module 'net' {
+  interface Server {
+    on<K extends keyof ServerSocketEvents>(event: K, listener: (payload: ServerSocketEvents[K]) => void): this;
+    once<K extends keyof ServerSocketEvents>(event: K, listener: (payload: ServerSocketEvents[K]) => void): this;
+    off<K extends keyof ServerSocketEvents>(event: K, listener: (payload: ServerSocketEvents[K]) => void): this;
+    // net.Server declares no off overloads of its own: keep EventEmitter's for every other name.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    off(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+}
