@@ -12,29 +12,21 @@ import { join } from 'node:path';
 import { failFast } from '../lib/policy/failfast';
 import { watch } from '../lib/policy/watch';
 import { acked } from '../lib/policy/delivery';
+import { loopbackPair } from './helpers/loopback';
 import { HOOKS, internals, isAccepted, onDestroy, onWrite, userlandBuffered } from '../lib/runtime/socket-hooks';
 
 const DIST = join(__dirname, '..', 'dist');
 
-async function loopbackPair(): Promise<{ server: net.Server; client: net.Socket; peer: net.Socket }> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await once(client, 'connect');
-  const [peer] = (await accepted) as [net.Socket];
-  peer.on('data', () => {});
-  peer.on('error', () => {});
-  return { server, client, peer };
-}
 
 test('the internals it relies on are there on this Node', () => {
   expect(internals).toMatchObject({ write: true, writev: true, destroy: true, writableBuffer: true });
 });
 
 test('failFast, watch and acked on one socket: no own destroy, one shared hook state; accessors', async () => {
-  const { server, client, peer } = await loopbackPair();
+  const pair = await loopbackPair();
+  const { client, peer } = pair;
+  peer.on('error', () => {});
+  peer.on('data', () => {});
   try {
     const f = failFast(client, { timeout: 2000 });
     const w = watch(client);
@@ -52,14 +44,15 @@ test('failFast, watch and acked on one socket: no own destroy, one shared hook s
     w.stop();
     f.stop();
   } finally {
-    client.destroy();
-    peer.destroy();
-    server.close();
+    await pair.close();
   }
 });
 
 test('a later APM wrap of Socket.prototype.destroy sees a failFast socket, and the error is still augmented', async () => {
-  const { server, client, peer } = await loopbackPair();
+  const pair = await loopbackPair();
+  const { client, peer } = pair;
+  peer.on('error', () => {});
+  peer.on('data', () => {});
   const original = net.Socket.prototype.destroy;
   const seenByApm: unknown[] = [];
   try {
@@ -77,9 +70,7 @@ test('a later APM wrap of Socket.prototype.destroy sees a failFast socket, and t
     expect(err.reason).toBe('kernel');
   } finally {
     net.Socket.prototype.destroy = original;
-    client.destroy();
-    peer.destroy();
-    server.close();
+    await pair.close();
   }
 });
 
@@ -119,7 +110,10 @@ test('two loaded copies of the package share one set of patches; listeners run a
 });
 
 test('onWrite sees every chunk in order; an unsubscribed listener nothing more', async () => {
-  const { server, client, peer } = await loopbackPair();
+  const pair = await loopbackPair();
+  const { client, peer } = pair;
+  peer.on('error', () => {});
+  peer.on('data', () => {});
   try {
     const seen: string[] = [];
     const off = onWrite(client, (chunks) => { for (const c of chunks) seen.push(String(c.chunk)); });
@@ -134,9 +128,7 @@ test('onWrite sees every chunk in order; an unsubscribed listener nothing more',
     expect(seen).toEqual(['one', 'two']);
     expect(destroyed).toEqual([null]);
   } finally {
-    client.destroy();
-    peer.destroy();
-    server.close();
+    await pair.close();
   }
 });
 

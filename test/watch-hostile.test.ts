@@ -5,12 +5,12 @@
  * retransmissions, and the controller driven by synthetic readings.
  */
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { SocketWatcher } from '../lib/policy/watch';
 import { fdOf } from '../lib/kernel/fd';
 import { Scheduler } from '../lib/runtime/scheduler';
+import { loopbackPair } from './helpers/loopback';
 import { FakeBinding, FakeClock } from './helpers/fake-binding';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
@@ -22,16 +22,6 @@ function runNode(code: string): { status: number | null; out: Record<string, unk
   return { status: r.status, out: JSON.parse(r.stdout.trim().split('\n').pop() || '{}'), stderr: r.stderr };
 }
 
-async function loopbackPair(): Promise<{ server: net.Server; client: net.Socket; peer: net.Socket }> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await once(client, 'connect');
-  const [peer] = (await accepted) as [net.Socket];
-  return { server, client, peer };
-}
 
 /** A child script prelude: \`pairs(n, cb)\` gives n paused, connected clients with their server-side peers. */
 const PAIRS = `
@@ -87,7 +77,10 @@ test('failFast and watch on one socket: no tcp-vitals:dead on a socket failFast 
 });
 
 test('the controller with synthetic readings: a throwing retransmit listener never repeats the event', async () => {
-  const { server, client, peer } = await loopbackPair();
+  const pair = await loopbackPair();
+  const { client, peer } = pair;
+  peer.on('error', () => {});
+  peer.on('data', () => {});
   try {
     const binding = new FakeBinding();
     const clock = new FakeClock();
@@ -114,9 +107,7 @@ test('the controller with synthetic readings: a throwing retransmit listener nev
     expect(w.active).toBe(false);
     expect(scheduler.size).toBe(0);
   } finally {
-    client.destroy();
-    peer.destroy();
-    server.close();
+    await pair.close();
   }
 });
 
