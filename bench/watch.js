@@ -8,7 +8,11 @@
 // Uses watch() from dist/policy/watch.js when it exists ("watch" mode), otherwise the
 // shared scheduler directly with cookies and a subscriber that reads the
 // fields watch() needs ("scheduler" mode). Prints one JSON line.
-//   node --expose-gc bench/watch.js N WINDOW_S [--mode=watch|scheduler]
+//   node --expose-gc bench/watch.js N WINDOW_S [--mode=watch|scheduler] [--baseline]
+// --baseline: also compiles bench/raw-baseline.c and runs it paced at 4 Hz
+// (plain and with SO_COOKIE, the syscalls readBatch makes for watch()) right
+// before and after the watched window, and prints the ratios of the same run:
+// added ns per socket-tick / raw ns per socket-tick (median of the two raw runs).
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -32,6 +36,21 @@ const STAGGER = staggerArg ? Math.max(1, Number(staggerArg.slice(10))) : 1;
 if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const withBaseline = process.argv.includes('--baseline');
+
+/** The raw C loop paced at 4 Hz over its own N connections, for `seconds` (JSON line of raw-baseline.c). */
+function rawPaced(seconds, cookie) {
+  const { execFileSync } = require('node:child_process');
+  const os = require('node:os');
+  if (!rawPaced.bin) {
+    const dir = require('node:fs').mkdtempSync(join(os.tmpdir(), 'tv-watch-bench-'));
+    rawPaced.bin = join(dir, 'raw-baseline');
+    execFileSync(process.env.CC || 'cc', ['-O2', '-o', rawPaced.bin, join(__dirname, 'raw-baseline.c')]);
+  }
+  const out = execFileSync('sh', ['-c', `ulimit -n $(ulimit -Hn); ${rawPaced.bin} ${n} paced ${seconds} 4${cookie ? ' cookie' : ''}`], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+const median2 = (a, b) => (a + b) / 2;
 
 /** CPU (µs) and loop delay over `ms` of wall time, with the loop otherwise idle. */
 async function measureWindow(ms) {
@@ -107,6 +126,7 @@ async function main() {
     if (STAGGER > 1) await sleep(INTERVAL_MS / STAGGER);
   }
   await sleep(1000); // let the first ticks and JIT settle
+  const rawBefore = withBaseline ? { plain: rawPaced(windowMs / 1000, false), cookie: rawPaced(windowMs / 1000, true) } : null;
   const readsBefore = reads;
   tickMs.length = 0;
   const watched = await measureWindow(windowMs);
@@ -115,6 +135,19 @@ async function main() {
   watched.tickMsMax = ticks[ticks.length - 1];
   watched.readsPerTick = (reads - readsBefore) / Math.max(1, ticks.length);
   const windowReads = reads - readsBefore;
+  let baseline = null;
+  if (rawBefore) {
+    const rawAfter = { plain: rawPaced(windowMs / 1000, false), cookie: rawPaced(windowMs / 1000, true) };
+    const addedNsPerRead = ((watched.cpuUs - idle.cpuUs) * 1e3) / windowReads;
+    const addedUserNs = ((watched.userUs - idle.userUs) * 1e3) / windowReads;
+    const addedSystemNs = ((watched.systemUs - idle.systemUs) * 1e3) / windowReads;
+    const plain = median2(rawBefore.plain.cpuNsPerRead, rawAfter.plain.cpuNsPerRead);
+    const cookie = median2(rawBefore.cookie.cpuNsPerRead, rawAfter.cookie.cpuNsPerRead);
+    baseline = {
+      addedNsPerRead, addedUserNs, addedSystemNs, rawPacedNs: plain, rawPacedCookieNs: cookie,
+      ratio: addedNsPerRead / plain, ratioVsCookie: addedNsPerRead / cookie, rawRuns: { before: rawBefore, after: rawAfter },
+    };
+  }
 
   // Heap flatness over >= 1e6 socket reads (forced ticks read every entry).
   const ticksFor1M = Math.ceil(1e6 / n);
@@ -145,7 +178,7 @@ async function main() {
   for (const stop of stops) stop();
   await conns.close();
   process.stdout.write(JSON.stringify({
-    mode, n, intervalMs: INTERVAL_MS, stagger: STAGGER, windowMs, idle, watched, windowReads, hotTicks,
+    mode, n, intervalMs: INTERVAL_MS, stagger: STAGGER, windowMs, idle, watched, windowReads, hotTicks, baseline,
     heap: { start: heapStart, end: heapEnd, growth: heapEnd - heapStart, max: Math.max(...checkpoints.map((c) => c.heapUsed)), reads: heapReads, checkpoints },
   }) + '\n');
 }

@@ -21,7 +21,9 @@ export type {
   Deadlines, DeathWindow, DeadlineInput, DeadlineOptions, DeadlineSettings, GiveUpPrediction, SettingsScenario,
 } from './policy/deadlines';
 export { watch, WATCH_EVENTS } from './policy/watch';
-export type { Watcher, WatchOptions, RetransmitEvent, StallEvent, RecoveredEvent, DeadEvent, SampleEvent } from './policy/watch';
+export type {
+  Watcher, WatchOptions, WatchEvents, SocketWatchEvents, RetransmitEvent, StallEvent, RecoveredEvent, DeadEvent, SampleEvent,
+} from './policy/watch';
 export { failFast, failFastOptions, FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS } from './policy/failfast';
 export type { FailFastOptions, FailFastHandle } from './policy/failfast';
 export { snapshot, snapshotOf, SNAPSHOT_METRICS } from './policy/snapshot';
@@ -33,8 +35,10 @@ export type { Delivery, AckedOptions, RetainOptions, Retention } from './policy/
 export { gracefulClose, reset, DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS } from './policy/close';
 export type { CloseResult, CloseOutcome, GracefulCloseOptions } from './policy/close';
 export { listenQueue, listenCounters, watchServer, SERVER_EVENTS } from './policy/server';
-export type { ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch } from './policy/server';
 export { requestVitals } from './integrations/request-vitals';
 export type { RequestVitals } from './integrations/request-vitals';
 export { diagnose, diagnoseReading, VERDICTS } from './policy/diagnose';
 export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './policy/diagnose';
+export type {
+  ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch, ServerWatchEvents, ServerSocketEvents,
+} from './policy/server';

@@ -44,6 +44,13 @@ async function connected(paused = false): Promise<[net.Socket, net.Socket]> {
   return [c, serverSockets[serverSockets.length - 1]];
 }
 
+/** Destroys `c` with a kernel-like ETIMEDOUT and returns the error its 'error' listener got. */
+async function destroyedWithTimeout(c: net.Socket): Promise<Error & Record<string, unknown>> {
+  const seen = new Promise<Error>((r) => c.once('error', r));
+  c.destroy(Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT', errno: -110, syscall: 'read' }));
+  return (await seen) as Error & Record<string, unknown>;
+}
+
 describe('failFastOptions', () => {
   test('derives keepalive and user timeout from the timeout', () => {
     expect(failFastOptions(2000)).toEqual({
@@ -111,11 +118,13 @@ describe('failFast on a live loopback connection', () => {
       expect(handle.timeout).toBe(4000);
       expect(handle.options).toEqual(failFastOptions(4000));
       expect(getOptions(c)).toMatchObject(failFastOptions(4000));
-      expect(Object.prototype.hasOwnProperty.call(c, 'destroy')).toBe(true);
+      // The hook lives in runtime/socket-hooks (_destroy level): destroy is never shadowed.
+      expect(Object.prototype.hasOwnProperty.call(c, 'destroy')).toBe(false);
       handle.stop();
       handle.stop();
       expect(Object.prototype.hasOwnProperty.call(c, 'destroy')).toBe(false);
       expect(getOptions(c).userTimeout).toBe(3800);
+      expect((await destroyedWithTimeout(c)).reason).toBeUndefined(); // unhooked: not augmented
     } finally {
       c.destroy();
     }
@@ -128,7 +137,8 @@ describe('failFast on a live loopback connection', () => {
       const second = failFast(c, { timeout: 6000 });
       expect(getOptions(c)).toMatchObject(failFastOptions(6000));
       first.stop(); // already replaced: must not unhook the second
-      expect(Object.prototype.hasOwnProperty.call(c, 'destroy')).toBe(true);
+      expect(Object.prototype.hasOwnProperty.call(c, 'destroy')).toBe(false);
+      expect((await destroyedWithTimeout(c)).reason).toBe('kernel'); // the second still augments
       second.stop();
       expect(Object.prototype.hasOwnProperty.call(c, 'destroy')).toBe(false);
     } finally {

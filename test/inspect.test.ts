@@ -152,6 +152,7 @@ describe('inspect: a Node service and a Python service on loopback', () => {
 
   test('--watch on a terminal redraws in place: cursor home, each line cleared to its end, the rest cleared; no full-screen clear after the first', async () => {
     const cli = `${process.execPath} ${require.resolve('../dist/cli/index.js')} inspect ${pyReady.pid} --watch 200ms --count 3`;
+    /* eslint-disable no-control-regex -- the test reads terminal escape sequences */
     const r = await runCli([], { prefix: ['script', '-qec', cli, '/dev/null'], raw: true });
     expect(r.code).toBe(0);
     const out = r.stdout;

@@ -14,8 +14,16 @@
  */
 import type * as net from 'node:net';
 import { native } from './binding';
-import { systemError } from '../common/errors';
+import { SystemError, systemError } from '../common/errors';
 import { fdOf, handleOf } from './fd';
+
+/** ESTALE as a Node-shaped system error (libuv has no name for it, so util.getSystemErrorName() does not either). */
+function staleError(detail: string): SystemError {
+  const err = systemError(native.constants.ESTALE, 'getsockopt', detail);
+  err.code = 'ESTALE';
+  err.message = `getsockopt ESTALE (${detail})`;
+  return err;
+}
 
 /** Cookie of each handle at first sight (a handle's fd never legitimately changes socket). */
 const seen = new WeakMap<object, bigint>();
@@ -24,7 +32,7 @@ const seen = new WeakMap<object, bigint>();
 export function readCookie(fd: number): bigint {
   const r = native.cookie(fd);
   if (typeof r === 'number') throw systemError(r < 0 ? r : native.constants.ESTALE, 'getsockopt', 'SO_COOKIE');
-  if (r === 0n) throw systemError(native.constants.ESTALE, 'getsockopt', 'SO_COOKIE is 0');
+  if (r === 0n) throw staleError('SO_COOKIE is 0');
   return r as bigint;
 }
 
@@ -47,7 +55,7 @@ export function checkedCookie(socket: net.Socket, fd: number = fdOf(socket, 'soc
   const known = seen.get(h);
   if (known === undefined) seen.set(h, cookie);
   else if (known !== cookie) {
-    throw systemError(native.constants.ESTALE, 'getsockopt', `fd ${fd} no longer belongs to this socket (SO_COOKIE changed)`);
+    throw staleError(`fd ${fd} no longer belongs to this socket: SO_COOKIE changed`);
   }
   return cookie;
 }

@@ -7,3 +7,4 @@ export * from './tcpinfo';
 export * from './sysctl';
 export * from './pidfd';
 export * from './proc-net';
+export * from './identity';

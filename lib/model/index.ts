@@ -11,3 +11,6 @@ export * from './timer-slack';
 export * from './failfast-settings';
 export * from './diagnose';
 export * from './traps';
+export * from './reason';
+export * from './watch-step';
+export * from './failfast-step';

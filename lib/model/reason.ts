@@ -41,22 +41,39 @@ export function troubleOf(r: ReasonReading): DeathReason | null {
 }
 
 /**
- * Why the kernel killed a connection: what the last unhealthy reading before
- * death showed (`hint`), else what the reading taken at or after death shows
- * (`final`; its state is not trusted, the kernel reports CLOSE by then). Data
- * still in flight at death means the retransmission path gave up. Null when
- * nothing points anywhere (callers say 'kernel', or treat an orderly close).
+ * Why the kernel closed a connection (tcp_info state CLOSE): what the last
+ * unhealthy reading before death showed (`hint`), else what the reading
+ * taken at death shows (`final`; its state is read as CLOSE). Null when
+ * nothing points anywhere: a reset, or an orderly close (callers decide).
  */
 export function deathPath(hint: DeathReason | null, final?: ReasonReading | null): DeathReason | null {
   if (hint) return hint;
-  if (!final) return null;
-  const closed = final.state === CLOSE ? final : { ...final, state: CLOSE };
-  return troubleOf(closed) ?? (closed.sendQueue - closed.unsent > 0 ? 'retransmit' : null);
+  return final ? troubleOf(final.state === CLOSE ? final : { ...final, state: CLOSE }) : null;
 }
 
 /** {@link deathPath}, with 'kernel' when nothing points anywhere. */
 export function deathReason(hint: DeathReason | null, final?: ReasonReading | null): DeathReason {
   return deathPath(hint, final) ?? 'kernel';
+}
+
+/**
+ * Why a connection ended in ETIMEDOUT (the kernel's own timeout, reported
+ * by Node): as {@link deathPath}, and data still in flight in the last
+ * reading means the retransmission path gave up. Null when nothing points
+ * anywhere.
+ */
+export function timeoutPath(hint: DeathReason | null, last?: ReasonReading | null): DeathReason | null {
+  const path = deathPath(hint, last);
+  if (path || !last) return path;
+  return last.sendQueue - last.unsent > 0 ? 'retransmit' : null;
+}
+
+/** Numeric codes of the reasons, for state packed into typed arrays (0 = none). */
+export const REASON_CODES: readonly (DeathReason | null)[] = [null, 'retransmit', 'keepalive', 'zero-window', 'unsent', 'kernel'];
+
+/** The code of `reason` in {@link REASON_CODES}. */
+export function reasonCode(reason: DeathReason | null): number {
+  return reason === null ? 0 : REASON_CODES.indexOf(reason);
 }
 
 /** The subset of a CLI watch sample the classifier needs (snake_case, as printed). */
@@ -68,7 +85,7 @@ export interface SampleRecord {
   tcp_probes: number;
 }
 
-/** What the last printed sample points to when the kernel killed the connection without saying why. */
+/** What the last printed sample points to when the kernel timed the connection out without saying why. */
 export function reasonFromSample(s: SampleRecord | undefined): string | undefined {
   if (!s) return undefined;
   const reading: ReasonReading = {
@@ -79,5 +96,5 @@ export function reasonFromSample(s: SampleRecord | undefined): string | undefine
     probes: s.tcp_probes,
     sndWnd: s.tcp_send_window_bytes ?? undefined,
   };
-  return deathPath(null, reading) ?? undefined;
+  return timeoutPath(null, reading) ?? undefined;
 }

@@ -20,17 +20,20 @@
  * the kernel's ETIMEDOUT, that error is augmented with the same fields.
  */
 import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { native } from '../kernel/binding';
-import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
-import { retainedUnacknowledged } from './delivery';
 import { codedError, DeathReason, invalidArgType, isPeerGoneError, markPeerGone, peerGoneError, PeerGoneError } from '../common/errors';
-import { fdOrNone, requireTcpSocket } from '../kernel/fd';
+import { ownOption, validateInteger, validateObject } from '../common/validate';
+import { fdOrNone, handleOf, requireTcpSocket } from '../kernel/fd';
+import { checkedCookie, cookieOrNone } from '../kernel/identity';
 import { setOptions, SocketOptions } from '../kernel/options';
-import { readOne, Registration, Sample, scheduler } from '../runtime/scheduler';
-import { TCP_INFO_OFFSETS, TCP_STATE } from '../kernel/tcpinfo';
+import { TCP_INFO_OFFSETS } from '../kernel/tcpinfo';
+import { failFastStep, FailFastReading, FailFastState, newFailFastState } from '../model/failfast-step';
 import { failFastOptions, validateTimeout } from '../model/failfast-settings';
-import { validateInteger, validateObject } from '../common/validate';
+import { timeoutPath } from '../model/reason';
+import { unacknowledgedOfSocket } from '../runtime/accounting';
+import { readOne, Registration, Sample, scheduler as sharedScheduler, Scheduler } from '../runtime/scheduler';
+import { stopOnAbort, validateSignal } from '../runtime/signal';
+import { onDestroy } from '../runtime/socket-hooks';
+import { retainedUnacknowledged } from './delivery';
 
 export {
   FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS, FAIL_FAST_PROBE_INTERVAL_MS, FAIL_FAST_RTO_ALLOWANCE_MS, failFastOptions,
@@ -50,6 +53,8 @@ export interface FailFastOptions {
    * `timeout` + one interval.
    */
   pollInterval?: number;
+  /** Stops this failFast (as stop() does) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Returned by {@link failFast}. */
@@ -68,33 +73,166 @@ export interface FailFastHandle {
 const OFF = {
   retransmits: TCP_INFO_OFFSETS.retransmits,
   probes: TCP_INFO_OFFSETS.probes,
-  lastAckRecv: TCP_INFO_OFFSETS.lastAckRecv,
   bytesAcked: TCP_INFO_OFFSETS.bytesAcked,
   sndWnd: TCP_INFO_OFFSETS.sndWnd,
 };
+/** How often a connecting socket is checked for a new attempt's fd, ms. */
+const ATTEMPT_POLL_MS = 20;
 
-/** What the last samples said about the connection's health. */
-interface Observation {
-  /** performance.now() ms when unsent data with nothing in flight was first seen; -1 if none. */
-  unsentSince: number;
-  /** bytesAcked at the last sample. */
-  bytesAcked: number;
-  /** The path the last unhealthy sample pointed at; null while healthy. */
-  hint: DeathReason | null;
+/** A {@link FailFastReading} from a batch record. */
+function readingOf(s: Sample, ended: boolean): FailFastReading {
+  return {
+    state: s.state, sendQueue: s.sendQueue, unsent: s.unsent, retransmits: s.u8(OFF.retransmits), probes: s.u8(OFF.probes),
+    sndWnd: s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined,
+    bytesAcked: s.has(OFF.bytesAcked, 8) ? s.u64(OFF.bytesAcked) : -1,
+    ended,
+  };
 }
 
-/** Classifies one tcp_info + queue reading; null when it shows nothing wrong. */
-function pathOf(sendQueue: number, unsent: number, retransmits: number, probes: number,
-  sndWnd: number | undefined, state: number): DeathReason | null {
-  if (state === TCP_STATE.SYN_SENT) return 'retransmit';
-  if (sendQueue - unsent > 0 && retransmits > 0) return 'retransmit';
-  if (unsent > 0 && sendQueue === unsent && (sndWnd === 0 || probes > 0)) return 'zero-window';
-  if (retransmits > 0) return 'retransmit';
-  if (probes > 0 && sendQueue === 0) return 'keepalive';
-  return null;
+/** What a {@link FailFastController} uses from outside (injectable: tests pass their own scheduler). */
+export interface FailFastDeps {
+  /** The poller; its binding and clock are the controller's. */
+  scheduler: Scheduler;
 }
 
-const active = new WeakMap<net.Socket, FailFastHandle>();
+const active = new WeakMap<net.Socket, FailFastController>();
+
+/**
+ * The controller behind {@link failFast}: kernel options on every connection
+ * attempt's fd, a watcher keyed by the attempt's SO_COOKIE, and the error
+ * augmentation in the socket's destroy hook.
+ */
+export class FailFastController implements FailFastHandle {
+  readonly options: Readonly<SocketOptions>;
+  private readonly state: FailFastState = newFailFastState();
+  private cookie: bigint | null = null;
+  private registration: Registration | null = null;
+  private attemptPoll: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly unhook: Array<() => void> = [];
+
+  constructor(private readonly socket: net.Socket, readonly timeout: number, private readonly pollInterval: number,
+    private readonly deps: FailFastDeps = { scheduler: sharedScheduler }, signal?: AbortSignal) {
+    this.options = Object.freeze({ ...failFastOptions(timeout) });
+    active.get(socket)?.stop();
+    active.set(socket, this);
+    // Node destroys the socket with its error (read, write and connect paths all
+    // call socket.destroy(err)) before emitting 'error': augmenting in _destroy
+    // keeps the user's listeners, and the process-crashing default, untouched.
+    this.unhook.push(onDestroy(socket, this.augment, 'augment'));
+    socket.once('close', this.stop);
+    this.unhook.push(() => socket.removeListener('close', this.stop));
+    if (socket.connecting) {
+      socket.once('connect', this.attach);
+      this.unhook.push(() => socket.removeListener('connect', this.attach));
+      // libuv creates the fd inside connect(), a tick (or a DNS lookup) after
+      // net.connect() returns, and happy eyeballs (autoSelectFamily) makes one
+      // per attempt: follow every attempt's fd until connected. TCP_USER_TIMEOUT
+      // is checked at each SYN retransmission, so applying it after the SYN counts.
+      this.attach();
+      this.attemptPoll = setInterval(() => {
+        if (this.stopped || !socket.connecting) this.clearAttemptPoll();
+        else this.attach();
+      }, ATTEMPT_POLL_MS);
+      this.attemptPoll.unref();
+    } else {
+      this.attach();
+    }
+    this.unhook.push(stopOnAbort(signal, this.stop));
+  }
+
+  /** Stops the watcher and the error augmentation (idempotent); the kernel options stay. */
+  readonly stop = (): void => {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.registration?.remove();
+    this.registration = null;
+    this.clearAttemptPoll();
+    for (const u of this.unhook.splice(0)) u();
+    if (active.get(this.socket) === this) active.delete(this.socket);
+  };
+
+  private clearAttemptPoll(): void {
+    if (this.attemptPoll) clearInterval(this.attemptPoll);
+    this.attemptPoll = null;
+  }
+
+  /**
+   * Sets the options on the socket's current fd and watches it, keyed by its
+   * SO_COOKIE: a new connection attempt that got the same fd number is a new
+   * socket, re-attached. False when there is no usable fd.
+   */
+  private readonly attach = (): boolean => {
+    if (this.stopped) return false;
+    const socket = this.socket;
+    const f = fdOrNone(socket);
+    if (f < 0) return false;
+    const cookie = cookieOrNone(socket, f);
+    if (cookie === null) return false;
+    if (cookie === this.cookie && this.registration) return true;
+    try {
+      setOptions(f, this.options);
+    } catch {
+      return false; // e.g. EINVAL on a socket that is already shutting down
+    }
+    this.registration?.remove();
+    this.cookie = cookie;
+    this.registration = this.deps.scheduler.add(f, cookie, this.pollInterval, {
+      onSample: this.onSample,
+      valid: () => !this.stopped && !socket.destroyed && fdOrNone(socket) === f,
+    });
+    return true;
+  };
+
+  private readonly onSample = (s: Sample, now: number): void => {
+    if (this.stopped) return;
+    if (s.errno !== 0) {
+      // ESTALE: the fd now belongs to another socket (a new connection attempt, or
+      // reused behind Node's back); EBADF: closed. Follow the socket's current fd if
+      // it has one of its own; else Node will report it if it can.
+      this.registration?.remove();
+      this.registration = null;
+      this.cookie = null;
+      if (!this.socket.connecting) this.attach();
+      return;
+    }
+    const r = readingOf(s, this.socket.writableEnded);
+    const verdict = failFastStep(this.state, r, now, this.timeout);
+    if (verdict === null) return;
+    if (verdict.kind === 'orderly') this.stop();
+    else this.die(verdict.reason, r, verdict.detail);
+  };
+
+  private die(reason: DeathReason, r: FailFastReading, detail: string): void {
+    const socket = this.socket;
+    if (this.stopped || socket.destroyed) return;
+    const err = peerGoneError(reason, unacknowledgedOfSocket(socket, r.bytesAcked, r.sendQueue), detail);
+    const retained = retainedUnacknowledged(socket);
+    if (Buffer.isBuffer(retained)) err.unacknowledged = retained;
+    this.stop();
+    socket.destroy(err);
+  }
+
+  /** Augments an ETIMEDOUT that Node itself got from the kernel (read/write/connect). */
+  private readonly augment = (err: Error | null): void => {
+    if (this.stopped || !(err instanceof Error)) return;
+    const e = err as Partial<PeerGoneError> & { code?: unknown; syscall?: unknown };
+    if (e.code !== 'ETIMEDOUT' || isPeerGoneError(e)) return;
+    const socket = this.socket;
+    // In _destroy the socket is already marked destroyed but its fd is still open.
+    const fd = (handleOf(socket) as { fd?: unknown } | null)?.fd;
+    const f = typeof fd === 'number' ? fd : -1;
+    const cookie = f >= 0 ? cookieOrNone(socket, f) : null;
+    // One batch record; none (fd unusable or not this socket's) counts everything as unacknowledged.
+    const s = cookie !== null ? readOne(f, cookie) : null;
+    const r = s ? readingOf(s, socket.writableEnded) : null;
+    let reason = timeoutPath(this.state.hint, r);
+    if (reason === null && e.syscall === 'connect') reason = 'retransmit';
+    markPeerGone(err, reason ?? 'kernel', unacknowledgedOfSocket(socket, r ? r.bytesAcked : -1, r ? r.sendQueue : -1));
+    const retained = retainedUnacknowledged(socket);
+    if (Buffer.isBuffer(retained)) e.unacknowledged = retained;
+  };
+}
 
 /**
  * Detects a vanished peer on `socket` within about `options.timeout` ms,
@@ -129,203 +267,21 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
   requireTcpSocket(socket);
   validateObject('options', options);
-  const timeout = validateTimeout(options.timeout, 'options.timeout');
-  const kernelOptions = failFastOptions(timeout);
+  const timeout = validateTimeout(ownOption(options, 'timeout'), 'options.timeout');
   let pollInterval = Math.min(1000, Math.max(100, Math.round(timeout / 10)));
-  if (options.pollInterval !== undefined) {
-    pollInterval = validateInteger('options.pollInterval', options.pollInterval, 50, timeout / 2);
-  }
+  const p = ownOption(options, 'pollInterval');
+  if (p !== undefined) pollInterval = validateInteger('options.pollInterval', p, 50, timeout / 2);
+  const signal = validateSignal(ownOption(options, 'signal'));
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
   const initialFd = fdOrNone(socket);
   if (initialFd < 0 && !socket.connecting) {
     throw codedError('ERR_SOCKET_NOT_CONNECTED', 'Socket is not connected: call failFast after socket.connect()');
   }
-  // Applied before anything is hooked, so a kernel refusal leaves the socket untouched.
-  if (initialFd >= 0) setOptions(initialFd, kernelOptions);
-  active.get(socket)?.stop();
-
-  const isTls = socket instanceof tls.TLSSocket;
-  const seen: Observation = { unsentSince: -1, bytesAcked: -1, hint: null };
-  let fd = -1;
-  let registration: Registration | null = null;
-  let fdPoll: NodeJS.Timeout | null = null;
-  let stopped = false;
-
-  /** Bytes written and not acknowledged, from a tcp_info bytesAcked and SIOCOUTQ (both read before destroy). */
-  const unacknowledgedBytes = (bytesAcked: number, sendQueue: number): number => {
-    const written = bytesWrittenBy(socket);
-    if (!isTls) return written - acknowledgedBy(socket, bytesAcked);
-    // TLS: the kernel counts ciphertext (handshake and record overhead
-    // included), the application plaintext. Every unacknowledged plaintext
-    // byte is either still in userland or inside a ciphertext byte in the
-    // kernel queue, so this is an upper bound that never claims delivery.
-    return Math.min(written, Math.max(0, sendQueue) + socket.writableLength);
-  };
-
-  const die = (reason: DeathReason, bytesAcked: number, sendQueue: number, detail: string): void => {
-    if (stopped || socket.destroyed) return;
-    const err = peerGoneError(reason, unacknowledgedBytes(bytesAcked, sendQueue), detail);
-    const retained = retainedUnacknowledged(socket);
-    if (Buffer.isBuffer(retained)) err.unacknowledged = retained;
-    handle.stop();
-    socket.destroy(err);
-  };
-
-  const onSample = (s: Sample, now: number): void => {
-    if (stopped) return;
-    if (s.errno !== 0) {
-      // ESTALE: the fd now belongs to another socket; EBADF: closed. Either way
-      // this socket is gone from under us; Node will report it if it can.
-      registration?.remove();
-      registration = null;
-      return;
-    }
-    const sendQueue = s.sendQueue, unsent = s.unsent, state = s.state;
-    const retransmits = s.u8(OFF.retransmits), probes = s.u8(OFF.probes);
-    const sndWnd = s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined;
-    const bytesAcked = s.u64(OFF.bytesAcked);
-
-    if (state === TCP_STATE.CLOSE) {
-      onKernelClosed(sendQueue, unsent, retransmits, probes, sndWnd, bytesAcked);
-      return;
-    }
-    const progressed = bytesAcked !== seen.bytesAcked;
-    seen.bytesAcked = bytesAcked;
-    seen.hint = pathOf(sendQueue, unsent, retransmits, probes, sndWnd, state);
-
-    // The retransmission, keepalive and SYN paths are the kernel's
-    // (TCP_USER_TIMEOUT): they end in state CLOSE, handled above, or in an
-    // ETIMEDOUT from Node, augmented below.
-    const inFlight = sendQueue - unsent;
-
-    // Persist path: unsent data, nothing in flight, no progress.
-    if (unsent > 0 && inFlight <= 0) {
-      if (seen.unsentSince < 0 || progressed) seen.unsentSince = now;
-      if (now - seen.unsentSince >= timeout) {
-        const reason: DeathReason = sndWnd === 0 || probes > 0 ? 'zero-window' : 'unsent';
-        die(reason, bytesAcked, sendQueue, reason === 'zero-window'
-          ? `the peer's receive window stayed closed for ${timeout} ms with ${unsent} bytes unsent`
-          : `${unsent} bytes sat unsent with nothing in flight for ${timeout} ms`);
-      }
-    } else {
-      seen.unsentSince = -1;
-    }
-  };
-
-  /** tcpi_state is CLOSE while Node still holds the socket. */
-  const onKernelClosed = (sendQueue: number, unsent: number, retransmits: number, probes: number,
-    sndWnd: number | undefined, bytesAcked: number): void => {
-    const reason = seen.hint ?? pathOf(sendQueue, unsent, retransmits, probes, sndWnd, TCP_STATE.CLOSE);
-    if (reason === null && socket.writableEnded && sendQueue <= 0) {
-      // We sent our FIN and everything was acknowledged: an orderly close
-      // Node has not read to the end yet, not a death.
-      handle.stop();
-      return;
-    }
-    die(reason ?? 'kernel', bytesAcked, sendQueue, `the kernel closed the connection while Node was not reading${
-      reason ? ` (last seen: ${reason})` : ''}`);
-  };
-
-  /** Augments an ETIMEDOUT that Node itself got from the kernel (read/write/connect). */
-  const augment = (err: unknown): void => {
-    if (stopped || !(err instanceof Error)) return;
-    const e = err as Partial<PeerGoneError> & { code?: unknown };
-    if (e.code !== 'ETIMEDOUT' || isPeerGoneError(e)) return;
-    let bytesAcked = -1, sendQueue = 0, reason: DeathReason | null = seen.hint;
-    const f = fdOrNone(socket);
-    if (f >= 0) {
-      // One batch record; null (fd unusable) counts everything as unacknowledged.
-      const s = readOne(f);
-      if (s) {
-        if (s.has(OFF.bytesAcked, 8)) bytesAcked = s.u64(OFF.bytesAcked);
-        sendQueue = s.sendQueue;
-        if (reason === null) {
-          const sndWnd = s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined;
-          reason = pathOf(sendQueue, s.unsent, s.u8(OFF.retransmits), s.u8(OFF.probes), sndWnd, TCP_STATE.CLOSE);
-        }
-      }
-    }
-    if (reason === null && (e as { syscall?: unknown }).syscall === 'connect') reason = 'retransmit';
-    markPeerGone(err, reason ?? 'kernel', bytesAcked < 0 ? bytesWrittenBy(socket) : unacknowledgedBytes(bytesAcked, sendQueue));
-    const retained = retainedUnacknowledged(socket);
-    if (Buffer.isBuffer(retained)) e.unacknowledged = retained;
-  };
-
-  // Node destroys the socket with its error (read, write and connect paths all
-  // call socket.destroy(err)) before emitting 'error': augmenting there keeps
-  // the user's listeners, and the process-crashing default, untouched.
-  const ownDestroy = Object.prototype.hasOwnProperty.call(socket, 'destroy') ? socket.destroy : undefined;
-  const originalDestroy = socket.destroy;
-  const wrappedDestroy = function (this: net.Socket, error?: Error, cb?: (err: Error | null) => void) {
-    if (error) augment(error);
-    return (originalDestroy as (e?: Error, c?: unknown) => net.Socket).call(this, error, cb);
-  } as typeof socket.destroy;
-  socket.destroy = wrappedDestroy;
-
-  const attach = (): boolean => {
-    const f = fdOrNone(socket);
-    if (f < 0) return false;
-    try {
-      setOptions(f, kernelOptions);
-    } catch {
-      return false; // e.g. EINVAL on a socket that is already shutting down
-    }
-    const r = native.cookie(f);
-    const cookie = typeof r === 'bigint' ? r : 0n;
-    if (f === fd && registration) return true;
-    registration?.remove();
-    fd = f;
-    registration = scheduler.add(f, cookie, pollInterval, {
-      onSample,
-      valid: () => !stopped && !socket.destroyed && fdOrNone(socket) === f,
-    });
-    return true;
-  };
-
-  const onConnect = (): void => {
-    if (!stopped) attach();
-  };
-  const onClose = (): void => handle.stop();
-
-  const handle: FailFastHandle = {
-    timeout,
-    options: Object.freeze({ ...kernelOptions }),
-    stop(): void {
-      if (stopped) return;
-      stopped = true;
-      registration?.remove();
-      registration = null;
-      if (fdPoll) clearInterval(fdPoll);
-      fdPoll = null;
-      socket.removeListener('connect', onConnect);
-      socket.removeListener('close', onClose);
-      if (socket.destroy === wrappedDestroy) {
-        if (ownDestroy) socket.destroy = ownDestroy;
-        else delete (socket as { destroy?: unknown }).destroy;
-      }
-      if (active.get(socket) === handle) active.delete(socket);
-    },
-  };
-  active.set(socket, handle);
-  socket.once('close', onClose);
-
-  if (socket.connecting) {
-    socket.once('connect', onConnect);
-    // libuv creates the fd inside connect(), a tick (or a DNS lookup) after
-    // net.connect() returns; the SYN is out by then, but TCP_USER_TIMEOUT is
-    // checked at each SYN retransmission, so applying it now still counts.
-    if (!attach()) {
-      fdPoll = setInterval(() => {
-        if (stopped || !socket.connecting || attach()) {
-          if (fdPoll) clearInterval(fdPoll);
-          fdPoll = null;
-        }
-      }, 20);
-      fdPoll.unref();
-    }
-  } else {
-    attach();
+  // Applied before anything is hooked, so a kernel refusal leaves the socket untouched; never
+  // on an fd that now belongs to another socket (ESTALE: closed behind Node's back and reused).
+  if (initialFd >= 0) {
+    checkedCookie(socket, initialFd);
+    setOptions(initialFd, failFastOptions(timeout));
   }
-  return handle;
+  return new FailFastController(socket, timeout, pollInterval, undefined, signal);
 }
-

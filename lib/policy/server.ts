@@ -16,7 +16,7 @@ import { codedError, invalidArgType, invalidArgValue, outOfRange } from '../comm
 import { fdOf } from '../kernel/fd';
 import { readTcpInfoRaw, TCP_INFO_OFFSETS, TCP_STATES } from '../kernel/tcpinfo';
 import { validateObject, validateInteger } from '../common/validate';
-import { emitSafely, TypedEmitter } from '../runtime/emitter';
+import { emitCatching, ListenerErrors, TypedEmitter } from '../runtime/emitter';
 import { Registration, scheduler } from '../runtime/scheduler';
 import { stopOnAbort, validateSignal } from '../runtime/signal';
 
@@ -149,6 +149,7 @@ class ServerWatcher extends EventEmitter {
   private registration: Registration | null = null;
   private stopped = false;
   private readonly unlistenSignal: () => void;
+  private readonly errors = new ListenerErrors();
 
   constructor(private readonly server: net.Server, private readonly threshold: number,
     private readonly interval: number, signal: AbortSignal | undefined) {
@@ -171,12 +172,21 @@ class ServerWatcher extends EventEmitter {
   private readonly start = (): void => {
     if (this.stopped) return;
     this.baseline = safeCounters();
-    this.registration = scheduler.addTask(this.interval, { run: () => this.check(countersOfTick()) });
+    this.registration = scheduler.addTask(this.interval, { run: () => this.tick(countersOfTick()) });
   };
 
   private emitBoth(name: keyof typeof SERVER_EVENTS, event: string, payload: object): void {
-    emitSafely(this.server, SERVER_EVENTS[name], payload);
-    if (!this.stopped) emitSafely(this, event, payload);
+    this.errors.add(emitCatching(this.server, SERVER_EVENTS[name], payload));
+    if (!this.stopped) this.errors.add(emitCatching(this, event, payload));
+  }
+
+  /** One tick: every event goes out, then the first listener error goes to the scheduler (which reports it). */
+  private tick(counters: ListenCounters | null): void {
+    try {
+      this.check(counters);
+    } finally {
+      this.errors.rethrow();
+    }
   }
 
   private check(counters: ListenCounters | null): void {
@@ -230,4 +240,22 @@ export function watchServer(server: net.Server, options: WatchServerOptions = {}
   const interval = options.interval === undefined ? 1000 : validateInteger('options.interval', options.interval, 10, 2 ** 31 - 1);
   const signal = validateSignal(options.signal);
   return new ServerWatcher(server, threshold, interval, signal) as unknown as ServerWatch;
+}
+
+/** Events watchServer() emits on the server itself, by name. */
+export interface ServerSocketEvents {
+  'tcp-vitals:queue-high': QueueEvent;
+  'tcp-vitals:queue-normal': QueueEvent;
+  'tcp-vitals:overflow': OverflowEvent;
+}
+
+declare module 'net' {
+  interface Server {
+    on<K extends keyof ServerSocketEvents>(event: K, listener: (payload: ServerSocketEvents[K]) => void): this;
+    once<K extends keyof ServerSocketEvents>(event: K, listener: (payload: ServerSocketEvents[K]) => void): this;
+    off<K extends keyof ServerSocketEvents>(event: K, listener: (payload: ServerSocketEvents[K]) => void): this;
+    // net.Server declares no off overloads of its own: keep EventEmitter's for every other name.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    off(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
 }

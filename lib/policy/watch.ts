@@ -1,126 +1,46 @@
 /**
- * watch(socket): events on the socket itself when the kernel starts
- * retransmitting, when acknowledgements stop, when things recover, and when
- * the kernel has already closed the connection behind Node's back. All
- * watched sockets share one scheduler and one native batch read; the steady
- * state reads a handful of fields from the batch record and allocates
- * nothing (tcp_info is decoded only when an event is emitted). The socket's
- * SO_COOKIE is checked on every read, so a reused fd is never read as this
- * socket. SO_ERROR is never read (it would steal the error from libuv).
+ * watch(socket): events on the socket itself (and on the returned watcher)
+ * when the kernel starts retransmitting, when acknowledgements stop, when
+ * things recover, and when the kernel has already closed the connection
+ * behind Node's back. All watched sockets share one scheduler and one native
+ * batch read; each socket's state is one slot of a packed Float64Array and
+ * the decisions are the pure {@link watchStep}: the steady state reads a
+ * handful of fields and allocates nothing (tcp_info is decoded only when an
+ * event is emitted). The socket's SO_COOKIE is checked on every read, so a
+ * reused fd is never read as this socket. SO_ERROR is never read (it would
+ * steal the error from libuv).
  */
+import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { acknowledgedBy, bytesWrittenBy } from '../model/accounting';
 import { native } from '../kernel/binding';
-import { predictGiveUp, GiveUpPrediction } from './deadlines';
-import { codedError, DeathReason, invalidArgType } from '../common/errors';
+import { codedError, invalidArgType } from '../common/errors';
+import { INT32_MAX, ownOption, validateDuration, validateObject } from '../common/validate';
 import { fdOf, requireTcpSocket } from '../kernel/fd';
+import { checkedCookie } from '../kernel/identity';
 import { getOptions } from '../kernel/options';
-import { Registration, Sample, scheduler, MIN_INTERVAL_MS } from '../runtime/scheduler';
-import { socketCookie } from '../kernel/sockopt';
 import { kernelSettings } from '../kernel/sysctl';
-import { TCP_INFO_OFFSETS, TCP_STATE, TcpInfo } from '../kernel/tcpinfo';
-import { INT32_MAX, validateDuration, validateObject } from '../common/validate';
+import { TCP_INFO_OFFSETS, TcpInfo } from '../kernel/tcpinfo';
+import {
+  episodeRtoTime, resetWatchState, WATCH_ACTION, WATCH_STATE, WATCH_STATE_SIZE, watchDeathReason, watchStep,
+  WatchReading, WatchStepSettings,
+} from '../model/watch-step';
+import { unacknowledgedOfSocket } from '../runtime/accounting';
+import { emitCatching, ListenerErrors } from '../runtime/emitter';
+import { MIN_INTERVAL_MS, Registration, Sample, scheduler as sharedScheduler, Scheduler } from '../runtime/scheduler';
+import { stopOnAbort, validateSignal } from '../runtime/signal';
+import { internals, onDestroy } from '../runtime/socket-hooks';
+import { StatePool } from '../runtime/state-pool';
+import { predictGiveUp, GiveUpPrediction } from './deadlines';
+import {
+  DeadEvent, RecoveredEvent, RetransmitEvent, SampleEvent, StallEvent, WATCH_EVENTS, WatchEventBase, WatchEvents,
+  Watcher, WatchOptions,
+} from './watch-events';
 
-/** Event names emitted on a watched socket. */
-export const WATCH_EVENTS = Object.freeze({
-  /** An RTO episode started, or the backoff grew: payload {@link RetransmitEvent}. */
-  retransmit: 'tcp-vitals:retransmit',
-  /** Data outstanding and no ACK for longer than `stallAfter`: payload {@link StallEvent}. */
-  stall: 'tcp-vitals:stall',
-  /** After a retransmit or stall event, ACKs flow again: payload {@link RecoveredEvent}. */
-  recovered: 'tcp-vitals:recovered',
-  /** The kernel closed the connection (tcp_info state CLOSE) while Node still holds the socket: payload {@link DeadEvent}. */
-  dead: 'tcp-vitals:dead',
-  /** Periodic reading, only with the `sample` option: payload {@link SampleEvent}. */
-  sample: 'tcp-vitals:sample',
-} as const);
-
-/** Options of {@link watch}. */
-export interface WatchOptions {
-  /** How often the socket is read, ms (integer, 10..2147483647). Default 250. */
-  interval?: number;
-  /** Data outstanding without any ACK for this long, ms, is a stall (integer, 1..2147483647). Default 1000. */
-  stallAfter?: number;
-  /** `true`: a sample event every read; a number: one every that many ms (integer >= 10). Default off. */
-  sample?: boolean | number;
-}
-
-/** Fields common to every event payload. */
-export interface WatchEventBase {
-  /** The full tcp_info decoded at the time of the event. */
-  info: TcpInfo;
-  /** SIOCOUTQ: bytes in the kernel's send queue (in flight + never sent), bytes. */
-  sendQueue: number;
-  /** SIOCOUTQNSD: bytes in the kernel never sent, bytes. */
-  unsent: number;
-  /** Bytes the application wrote that the peer has not acknowledged (Node's userland buffer included). */
-  unacknowledgedBytes: number;
-}
-
-/** Payload of 'tcp-vitals:retransmit'. */
-export interface RetransmitEvent extends WatchEventBase {
-  /** Consecutive RTO expiries in this episode (tcpi_retransmits). */
-  retransmits: number;
-  /** RTO backoff shift (tcpi_backoff). */
-  backoff: number;
-  /** Current RTO including backoff, ms. */
-  rtoMs: number;
-  /** When the kernel will give up, ms from now (from the deadline model); null if it cannot tell. */
-  giveUp: GiveUpPrediction | null;
-}
-
-/** Payload of 'tcp-vitals:stall'. */
-export interface StallEvent extends WatchEventBase {
-  /** Time since the peer last acknowledged anything (tcpi_last_ack_recv), ms. */
-  sinceAckMs: number;
-  /** The model's give-up prediction when an RTO episode is under way, else null. */
-  giveUp: GiveUpPrediction | null;
-}
-
-/** Payload of 'tcp-vitals:recovered'. */
-export interface RecoveredEvent extends WatchEventBase {
-  /** How long the trouble lasted as seen by the watcher (first bad read to first good read), ms. */
-  durationMs: number;
-  /** Highest tcpi_retransmits seen during the trouble. */
-  maxRetransmits: number;
-}
-
-/** Payload of 'tcp-vitals:dead'. */
-export interface DeadEvent extends WatchEventBase {
-  /**
-   * What the last readings before death point to: 'retransmit' (an RTO
-   * episode was under way), 'zero-window' (unsent data behind a closed
-   * window), 'keepalive' (idle with keepalive probes out), else 'kernel'.
-   */
-  reason: DeathReason;
-  /** The last give-up prediction made before death, if any. */
-  lastPrediction: GiveUpPrediction | null;
-}
-
-/** Payload of 'tcp-vitals:sample'. */
-export interface SampleEvent extends WatchEventBase {
-  /** The model's give-up prediction when an RTO episode is under way, else null. */
-  giveUp: GiveUpPrediction | null;
-}
-
-/** Returned by {@link watch}. */
-export interface Watcher {
-  /** Stops watching (idempotent). No event is emitted after it returns. */
-  stop(): void;
-  /** False once stopped, or once the socket is closed or destroyed. */
-  readonly active: boolean;
-  /**
-   * Why the watcher stopped by itself on a failed read, else null: 'ESTALE'
-   * when the fd had been reused by another socket (its cookie differed), so
-   * nothing was read from it; 'errno' for any other read error.
-   */
-  readonly stoppedBy: 'ESTALE' | 'errno' | null;
-}
+export * from './watch-events';
 
 const OFF = {
   retransmits: TCP_INFO_OFFSETS.retransmits,
   probes: TCP_INFO_OFFSETS.probes,
-  backoff: TCP_INFO_OFFSETS.backoff,
   unacked: TCP_INFO_OFFSETS.unacked,
   lastAckRecv: TCP_INFO_OFFSETS.lastAckRecv,
   totalRtoTime: TCP_INFO_OFFSETS.totalRtoTime,
@@ -128,168 +48,201 @@ const OFF = {
 };
 const ESTALE = native.constants.ESTALE;
 
-function validateOptions(options: unknown): { interval: number; stallAfter: number; sampleEvery: number } {
-  validateObject('options', options);
-  const o = options as WatchOptions;
-  const int = (name: string, v: unknown, min: number, dflt: number): number =>
-    validateDuration(`options.${name}`, v, min, INT32_MAX, dflt);
-  const interval = int('interval', o.interval, MIN_INTERVAL_MS, 250);
-  const stallAfter = int('stallAfter', o.stallAfter, 1, 1000);
+/** Every watched socket's state, side by side. */
+const states = new StatePool(WATCH_STATE_SIZE);
+/** The reading being stepped (one at a time: the scheduler calls subscribers one after another). */
+const reading: WatchReading = {
+  state: 0, sendQueue: 0, unsent: 0, retransmits: 0, probes: 0, unacked: 0, lastAckRecv: 0, totalRtoTime: -1, sndWnd: undefined,
+};
+
+/** Fills {@link reading} from a batch record. */
+function readInto(r: WatchReading, s: Sample): WatchReading {
+  r.state = s.state;
+  r.sendQueue = s.sendQueue;
+  r.unsent = s.unsent;
+  r.retransmits = s.u8(OFF.retransmits);
+  r.probes = s.u8(OFF.probes);
+  r.unacked = s.u32(OFF.unacked);
+  r.lastAckRecv = s.u32(OFF.lastAckRecv);
+  r.totalRtoTime = s.has(OFF.totalRtoTime, 4) ? s.u32(OFF.totalRtoTime) : -1;
+  r.sndWnd = s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined;
+  return r;
+}
+
+function validateOptions(options: unknown): WatchStepSettings & { interval: number; signal?: AbortSignal } {
+  const o = validateObject('options', options);
+  const int = (name: string, min: number, dflt: number): number =>
+    validateDuration(`options.${name}`, ownOption(o, name), min, INT32_MAX, dflt);
+  const interval = int('interval', MIN_INTERVAL_MS, 250);
+  const stallAfter = int('stallAfter', 1, 1000);
   let sampleEvery = 0;
-  if (o.sample === true) sampleEvery = interval;
-  else if (o.sample !== undefined && o.sample !== false) {
-    if (typeof o.sample !== 'number') throw invalidArgType('options.sample', 'of type boolean or number', o.sample);
-    sampleEvery = int('sample', o.sample, MIN_INTERVAL_MS, 0);
+  const sample = ownOption(o, 'sample');
+  if (sample === true) sampleEvery = interval;
+  else if (sample !== undefined && sample !== false) {
+    if (typeof sample !== 'number') throw invalidArgType('options.sample', 'of type boolean or number', sample);
+    sampleEvery = int('sample', MIN_INTERVAL_MS, 0);
   }
-  return { interval, stallAfter, sampleEvery };
+  const signal = validateSignal(ownOption(o, 'signal'));
+  return { interval, stallAfter, sampleEvery, pollEvery: sampleEvery > 0 ? Math.min(interval, sampleEvery) : interval, signal };
+}
+
+/** What a {@link SocketWatcher} uses from outside (injectable: tests pass their own scheduler). */
+export interface WatchDeps {
+  /** The poller; its binding and clock are the watcher's. */
+  scheduler: Scheduler;
+}
+
+/** The controller behind {@link watch}: one per watched socket. */
+export class SocketWatcher extends EventEmitter {
+  private readonly slot: number;
+  private registration: Registration | null = null;
+  private stopped = false;
+  private released = false;
+  private lastStoppedBy: 'ESTALE' | 'errno' | null = null;
+  private lastPrediction: GiveUpPrediction | null = null;
+  private readonly unhook: Array<() => void> = [];
+  private readonly errors = new ListenerErrors();
+
+  constructor(private readonly socket: net.Socket, private readonly cfg: WatchStepSettings,
+    private readonly deps: WatchDeps = { scheduler: sharedScheduler }, signal?: AbortSignal) {
+    super();
+    this.slot = states.alloc();
+    resetWatchState(states.data, this.slot);
+    // Destroyed (by anyone, for any reason): stop before the fd is closed, so nothing is read or emitted after.
+    this.unhook.push(onDestroy(socket, this.stop));
+    socket.once('close', this.stop);
+    this.unhook.push(() => socket.removeListener('close', this.stop));
+    if (socket.connecting) {
+      socket.once('connect', this.onConnect);
+      this.unhook.push(() => socket.removeListener('connect', this.onConnect));
+    } else {
+      try { this.start(); } catch (err) { this.stop(); throw err; }
+    }
+    this.unhook.push(stopOnAbort(signal, this.stop));
+  }
+
+  /** False once stopped, or once the socket is closed or destroyed. */
+  get active(): boolean { return !this.stopped && !this.socket.destroyed; }
+  /** Why the watcher stopped by itself on a failed read, else null. */
+  get stoppedBy(): 'ESTALE' | 'errno' | null { return this.lastStoppedBy; }
+
+  /** Stops watching (idempotent). No event is emitted after it returns. */
+  readonly stop = (): void => {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.registration?.remove();
+    this.registration = null;
+    for (const u of this.unhook.splice(0)) u();
+    if (!this.released) { this.released = true; states.release(this.slot); }
+  };
+
+  private readonly onConnect = (): void => {
+    try { this.start(); } catch { this.stop(); }
+  };
+
+  /** Registers with the scheduler; throws (ERR_SOCKET_NOT_CONNECTED, a system error) if the socket has no usable fd. */
+  private start(): void {
+    if (this.stopped || this.registration) return;
+    const fd = fdOf(this.socket, 'socket');
+    const cookie = checkedCookie(this.socket, fd);
+    const socket = this.socket;
+    this.registration = this.deps.scheduler.add(fd, cookie, this.cfg.pollEvery, {
+      onSample: this.onSample,
+      // Without a destroy hook, check before each read that Node has not closed the fd.
+      valid: internals.destroy ? undefined : () => !this.stopped && !socket.destroyed,
+    });
+  }
+
+  private readonly onSample = (sample: Sample, now: number): void => {
+    if (this.stopped) return;
+    const errno = sample.errno;
+    if (errno !== 0) {
+      // ESTALE: the fd now belongs to another socket; EBADF etc.: it is gone. Never an event.
+      this.lastStoppedBy = errno === ESTALE ? 'ESTALE' : 'errno';
+      this.stop();
+      return;
+    }
+    const r = readInto(reading, sample);
+    const actions = watchStep(states.data, this.slot, r, now, this.cfg);
+    if (actions !== 0) this.act(actions, sample, r);
+  };
+
+  private act(actions: number, sample: Sample, r: WatchReading): void {
+    try {
+      this.emitActions(actions, sample, r);
+    } finally {
+      this.errors.rethrow(); // to the scheduler, which reports it; every event of this reading went out first
+    }
+  }
+
+  private emitActions(actions: number, sample: Sample, r: WatchReading): void {
+    const o = this.slot;
+    const b = this.base(sample);
+    if (actions & WATCH_ACTION.dead) {
+      const reason = watchDeathReason(states.data, o, r);
+      const lastPrediction = this.lastPrediction;
+      this.stop(); // first: a listener that throws cannot make 'dead' come again
+      this.emitEvent('dead', { ...b, reason, lastPrediction } satisfies DeadEvent, true);
+      return;
+    }
+    if (actions & WATCH_ACTION.retransmit) {
+      this.lastPrediction = this.prediction(b.info, o);
+      this.emitEvent('retransmit', {
+        ...b, retransmits: r.retransmits, backoff: b.info.backoff, rtoMs: b.info.rto / 1000, giveUp: this.lastPrediction,
+      } satisfies RetransmitEvent);
+    }
+    if (actions & WATCH_ACTION.stall) {
+      this.emitEvent('stall', { ...b, sinceAckMs: r.lastAckRecv, giveUp: this.prediction(b.info, o) } satisfies StallEvent);
+    }
+    if (actions & WATCH_ACTION.recovered) {
+      this.lastPrediction = null;
+      const st = states.data;
+      this.emitEvent('recovered', {
+        ...b, durationMs: st[o + WATCH_STATE.troubleMs], maxRetransmits: st[o + WATCH_STATE.maxRetransmits],
+      } satisfies RecoveredEvent);
+    }
+    if (actions & WATCH_ACTION.sample) {
+      this.emitEvent('sample', { ...b, giveUp: this.prediction(b.info, o) } satisfies SampleEvent);
+    }
+  }
+
+  /** Emits on the socket, then on the watcher; never after stop() (`final`: the 'dead' that ends the watch) nor on a destroyed socket. */
+  private emitEvent<K extends keyof WatchEvents>(event: K, payload: WatchEvents[K], final = false): void {
+    if ((this.stopped && !final) || this.socket.destroyed) return;
+    this.errors.add(emitCatching(this.socket, WATCH_EVENTS[event], payload));
+    if ((this.stopped && !final) || this.socket.destroyed) return;
+    this.errors.add(emitCatching(this, event, payload));
+  }
+
+  private base(sample: Sample): WatchEventBase {
+    const info = sample.decode();
+    const unacknowledgedBytes = unacknowledgedOfSocket(this.socket, info.bytesAcked ?? -1, sample.sendQueue);
+    return { info, sendQueue: sample.sendQueue, unsent: sample.unsent, unacknowledgedBytes };
+  }
+
+  private prediction(info: TcpInfo, o: number): GiveUpPrediction | null {
+    if (!(info.retransmits > 0)) return null;
+    let opts: { userTimeout?: number; rtoMax?: number } = {};
+    try {
+      const k = getOptions(this.socket);
+      opts = { userTimeout: k.userTimeout, rtoMax: k.rtoMax };
+    } catch { /* socket going away: model with the namespace's settings */ }
+    return predictGiveUp(info, kernelSettings(), opts, episodeRtoTime(states.data, o, info.totalRtoTime));
+  }
 }
 
 /**
- * Watches `socket` and emits {@link WATCH_EVENTS} on it. A socket still
- * connecting is watched from its 'connect'. Watching ends on 'close', on
- * stop(), and after 'tcp-vitals:dead'. Never keeps the process alive.
- * Throws ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE for bad arguments and
- * ERR_SOCKET_CLOSED for a destroyed socket.
+ * Watches `socket` and emits {@link WATCH_EVENTS} on it, and the same events
+ * without the prefix on the returned {@link Watcher}. A socket still
+ * connecting is watched from its 'connect'. Watching ends on 'close' (and
+ * destroy), on stop(), on `signal`, and after 'tcp-vitals:dead'. Never keeps
+ * the process alive. Throws ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE for bad
+ * arguments and ERR_SOCKET_CLOSED for a destroyed socket.
  */
 export function watch(socket: net.Socket, options: WatchOptions = {}): Watcher {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or tls.TLSSocket', socket);
   requireTcpSocket(socket);
-  const { interval, stallAfter, sampleEvery } = validateOptions(options);
+  const { signal, ...cfg } = validateOptions(options);
   if (socket.destroyed) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
-
-  let registration: Registration | null = null;
-  let stopped = false;
-  // Per-socket state: plain numbers, updated in place every read.
-  let lastRetransmits = 0;
-  let rtoTimeBaseline = -1; // tcpi_total_rto_time while no episode runs (6.7+), -1 unknown
-  let troubleSince = -1; // scheduler time of the first bad read, -1 = healthy
-  let maxRetransmits = 0;
-  let stallReported = false;
-  let lastSampleAt = -Infinity;
-  let lastProbes = 0;
-  let lastZeroWindowUnsent = false;
-  let lastPrediction: GiveUpPrediction | null = null;
-  let outstandingSince = -1; // scheduler time data was first seen outstanding, -1 = none
-  let stoppedBy: 'ESTALE' | 'errno' | null = null;
-
-  const pollEvery = sampleEvery > 0 ? Math.min(interval, sampleEvery) : interval;
-  const onClose = () => stop();
-  const onConnect = () => { try { start(); } catch { stop(); } };
-
-  function stop(): void {
-    if (stopped) return;
-    stopped = true;
-    registration?.remove();
-    registration = null;
-    socket.removeListener('close', onClose);
-    socket.removeListener('connect', onConnect);
-  }
-
-  function unacknowledged(info: TcpInfo): number {
-    return bytesWrittenBy(socket) - acknowledgedBy(socket, info.bytesAcked ?? 0);
-  }
-
-  function base(sample: Sample): WatchEventBase {
-    const info = sample.decode();
-    return { info, sendQueue: sample.sendQueue, unsent: sample.unsent, unacknowledgedBytes: unacknowledged(info) };
-  }
-
-  function prediction(info: TcpInfo): GiveUpPrediction | null {
-    if (!(info.retransmits > 0)) return null;
-    let opts: { userTimeout?: number; rtoMax?: number } = {};
-    try {
-      const o = getOptions(socket);
-      opts = { userTimeout: o.userTimeout, rtoMax: o.rtoMax };
-    } catch { /* socket going away: model with the namespace's settings */ }
-    const elapsed = rtoTimeBaseline >= 0 && info.totalRtoTime !== undefined ? info.totalRtoTime - rtoTimeBaseline : undefined;
-    return predictGiveUp(info, kernelSettings(), opts, elapsed);
-  }
-
-  function emit(event: string, payload: object): void {
-    if (!stopped) socket.emit(event, payload);
-  }
-
-  function onSample(sample: Sample, now: number): void {
-    if (stopped) return;
-    const errno = sample.errno;
-    if (errno !== 0) {
-      // ESTALE: the fd now belongs to another socket; EBADF etc.: it is gone. Never an event.
-      stoppedBy = errno === ESTALE ? 'ESTALE' : 'errno';
-      stop();
-      return;
-    }
-    if (sample.state === TCP_STATE.CLOSE) {
-      const b = base(sample);
-      const reason: DeathReason = lastRetransmits > 0 ? 'retransmit'
-        : lastZeroWindowUnsent ? 'zero-window'
-          : lastProbes > 0 ? 'keepalive' : 'kernel';
-      emit(WATCH_EVENTS.dead, { ...b, reason, lastPrediction } satisfies DeadEvent);
-      stop();
-      return;
-    }
-    // Decoded at most once per tick, and only when an event is emitted.
-    let decoded: WatchEventBase | null = null;
-    const once = (): WatchEventBase => (decoded ??= base(sample));
-    const retransmits = sample.u8(OFF.retransmits);
-    const outstanding = sample.sendQueue - sample.unsent > 0 || sample.u32(OFF.unacked) > 0;
-    const sinceAck = sample.u32(OFF.lastAckRecv);
-    // An ACK received long ago does not make a fresh write a stall: count from when data became outstanding.
-    if (!outstanding) outstandingSince = -1;
-    else if (outstandingSince < 0) outstandingSince = now;
-    const stalled = outstanding && Math.min(sinceAck, now - outstandingSince) > stallAfter;
-    lastProbes = sample.u8(OFF.probes);
-    lastZeroWindowUnsent = sample.unsent > 0 && sample.has(OFF.sndWnd, 4) && sample.u32(OFF.sndWnd) === 0;
-
-    if (retransmits === 0 && sample.has(OFF.totalRtoTime, 4)) rtoTimeBaseline = sample.u32(OFF.totalRtoTime);
-    if (retransmits > 0 || stalled) {
-      if (troubleSince < 0) { troubleSince = now; maxRetransmits = 0; }
-      if (retransmits > maxRetransmits) maxRetransmits = retransmits;
-    }
-    if (retransmits > lastRetransmits) {
-      const b = once();
-      lastPrediction = prediction(b.info);
-      emit(WATCH_EVENTS.retransmit, {
-        ...b, retransmits, backoff: b.info.backoff, rtoMs: b.info.rto / 1000, giveUp: lastPrediction,
-      } satisfies RetransmitEvent);
-    }
-    lastRetransmits = retransmits;
-    if (stalled && !stallReported) {
-      stallReported = true;
-      const b = once();
-      emit(WATCH_EVENTS.stall, { ...b, sinceAckMs: sinceAck, giveUp: prediction(b.info) } satisfies StallEvent);
-    }
-    if (troubleSince >= 0 && retransmits === 0 && !stalled) {
-      const durationMs = now - troubleSince;
-      troubleSince = -1;
-      stallReported = false;
-      lastPrediction = null;
-      emit(WATCH_EVENTS.recovered, { ...once(), durationMs, maxRetransmits } satisfies RecoveredEvent);
-    }
-    if (sampleEvery > 0 && now - lastSampleAt >= sampleEvery - pollEvery / 2) {
-      lastSampleAt = now;
-      const b = once();
-      emit(WATCH_EVENTS.sample, { ...b, giveUp: prediction(b.info) } satisfies SampleEvent);
-    }
-  }
-
-  /** Registers with the scheduler; throws (ERR_SOCKET_NOT_CONNECTED, a system error) if the socket has no usable fd. */
-  function start(): void {
-    if (stopped || registration) return;
-    const fd = fdOf(socket, 'socket');
-    const cookie = socketCookie(socket);
-    registration = scheduler.add(fd, cookie, pollEvery, {
-      onSample,
-      valid: () => !stopped && !socket.destroyed,
-    });
-  }
-
-  if (socket.connecting) socket.once('connect', onConnect);
-  else start();
-  socket.once('close', onClose);
-
-  return {
-    stop,
-    get active() { return !stopped && !socket.destroyed; },
-    get stoppedBy() { return stoppedBy; },
-  };
+  return new SocketWatcher(socket, cfg, undefined, signal) as unknown as Watcher;
 }

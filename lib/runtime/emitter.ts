@@ -22,14 +22,33 @@ export interface TypedEmitter<M extends EventMap> extends EventEmitter {
 }
 
 /**
- * Emits `payload` as `event` on `target`; a listener that throws is reported
- * asynchronously (an uncaught exception, as from any listener) and never
- * stops the caller, so state updated before the emit stays consistent.
+ * Emits `payload` as `event` on `target` and returns what a listener threw
+ * (undefined if nothing): the caller finishes its work (other events, the
+ * same event on another emitter) and rethrows at the end, so one throwing
+ * listener never stops the others nor leaves state half updated.
  */
-export function emitSafely(target: EventEmitter, event: string | symbol, payload: unknown): void {
+export function emitCatching(target: EventEmitter, event: string | symbol, payload: unknown): unknown {
   try {
     target.emit(event, payload);
+    return undefined;
   } catch (err) {
-    process.nextTick(() => { throw err; });
+    return err ?? new Error(`a listener of ${String(event)} threw ${String(err)}`);
+  }
+}
+
+/** Collects the first error of several {@link emitCatching} calls; later ones are rethrown asynchronously. */
+export class ListenerErrors {
+  private first: unknown = undefined;
+  /** Records `err` (if any). */
+  add(err: unknown): void {
+    if (err === undefined) return;
+    if (this.first === undefined) this.first = err;
+    else process.nextTick(() => { throw err; });
+  }
+  /** Throws the first recorded error (for the poller to report), if any. */
+  rethrow(): void {
+    const err = this.first;
+    this.first = undefined;
+    if (err !== undefined) throw err;
   }
 }
