@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { computeDeadlines, DeadlineOptions } from '../lib/policy/deadlines';
 import { explainSettings } from '../lib/policy/deadlines';
 import { KernelSettings, readKernelSettings } from '../lib/kernel/sysctl';
-import { risksOf } from '../lib/cli/doctor';
+import { doctorReport, doctorText, risksOf } from '../lib/cli/doctor';
 import { parseHostPort } from '../lib/cli/watch';
 import { durationOption } from '../lib/cli/args';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
@@ -105,6 +105,38 @@ describe('doctor risk rules (pure)', () => {
     const r = risksOf({ ...tuned, retries2: 8 }, explainSettings({ ...tuned, retries2: 8 }));
     expect(r.map((x) => x.setting)).toEqual(['net.ipv4.tcp_retries2']); // budget 102.2 s
     expect(r[0].message).toMatch(/only after 1\.\d min/);
+  });
+});
+
+describe('doctor under sysctls the kernel accepts (pure)', () => {
+  const base: KernelSettings = {
+    retries1: 3, retries2: 5, synRetries: 2, synLinearTimeouts: 4, keepAliveTimeMs: 60_000, keepAliveIntervalMs: 10_000,
+    keepAliveProbes: 3, rtoMinMs: 200, rtoMaxMs: 120_000, orphanRetries: 0, finTimeoutMs: 60_000, timerHz: 250, absent: [],
+  };
+  test.each([
+    ['tcp_rto_min_us = 500', { rtoMinMs: 0.5 }],
+    ['tcp_keepalive_probes = 0', { keepAliveProbes: 0 }],
+    ['tcp_keepalive_time = 3000000 s', { keepAliveTimeMs: 3_000_000_000 }],
+    ['tcp_rto_min_us = 5 s > tcp_rto_max_ms = 1000', { rtoMinMs: 5000, rtoMaxMs: 1000 }],
+  ])('%s: the report is made', (_name, change) => {
+    const s = { ...base, ...change };
+    expect(() => doctorText(s)).not.toThrow();
+    expect(() => doctorReport(s)).not.toThrow();
+  });
+
+  test('tcp_keepalive_probes = 0 is flagged: idle keepalive connections to live peers die at the first probe', () => {
+    const risks = risksOf({ ...base, keepAliveProbes: 0 }, explainSettings({ ...base, keepAliveProbes: 0 }));
+    const r = risks.find((x) => x.setting === 'net.ipv4.tcp_keepalive_probes');
+    expect(r).toMatchObject({ value: 0, message: expect.stringMatching(/live peer/) });
+  });
+
+  test('tcp_rto_min above tcp_rto_max: the RTO is capped at tcp_rto_max, as the kernel does', () => {
+    const s = { ...base, retries2: 15, rtoMinMs: 5000, rtoMaxMs: 1000 };
+    const [defaults] = explainSettings(s);
+    expect(defaults.deadlines.inputs.baseRtoMs).toBe(1000);
+    // retries2 15 with rto_max 1 s: a 14.4 s budget of 1 s expiries, not hours.
+    expect(defaults.deadlines.whileSending).toBeGreaterThan(14_400);
+    expect(defaults.deadlines.whileSending).toBeLessThan(20_000);
   });
 });
 
