@@ -383,7 +383,8 @@ describeNetns('tcp-vitals in network namespaces', () => {
     const exitedAfter = Date.now() - vanishedAt;
     pair.heal();
     expect(vanishedAt).toBeGreaterThan(0);
-    expect(exitedAfter).toBeLessThanOrEqual(2000 + 1000);
+    // failFast's bound (timeout + about one RTO) plus this process noticing the exit; generous on a busy machine.
+    expect(exitedAfter).toBeLessThanOrEqual(2000 + 3000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^connection dead: ETIMEDOUT \(retransmit\), \d+ bytes unacknowledged\n$/);
     const lines = jsonLines(r.stdout);
