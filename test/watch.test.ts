@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fdOf } from '../lib/kernel/fd';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { SampleEvent, watch, WATCH_EVENTS } from '../lib/policy/watch';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
@@ -90,7 +91,10 @@ describe('watch() on loopback', () => {
     expect(count).toBeGreaterThan(0);
     await sleep(100);
     expect(seen.length).toBe(count);
-    expect(seen.every((n) => n === WATCH_EVENTS.sample)).toBe(true);
+    expect(seen).not.toContain(WATCH_EVENTS.dead);
+    // Loopback loses packets only when the per-CPU backlog overflows (a busy
+    // machine); then a retransmit event is the truth. Loss-free: samples only.
+    if (tcpInfo(pair.client).totalRetrans === 0) expect(seen.every((n) => n === WATCH_EVENTS.sample)).toBe(true);
   });
 
   test("the socket's close stops the watcher", async () => {
