@@ -240,9 +240,10 @@ describe('tcpInfo of a live loopback connection', () => {
       expect(info.totalRtoRecoveries).toBe(0);
       expect(info.totalRtoTime).toBe(0);
     } else {
-      expect(info.totalRto).toBeLessThanOrEqual(info.totalRetrans);
-      expect(info.totalRtoRecoveries).toBeLessThanOrEqual(info.totalRto);
-      expect(info.totalRtoTime > 0).toBe(info.totalRto > 0);
+      const rto = info.totalRto!;
+      expect(rto).toBeLessThanOrEqual(info.totalRetrans);
+      expect(info.totalRtoRecoveries).toBeLessThanOrEqual(rto);
+      expect(info.totalRtoTime! > 0).toBe(rto > 0);
     }
   });
 
