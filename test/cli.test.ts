@@ -4,13 +4,14 @@
  * sockets, and (root) watch and demo against a peer that vanishes.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { computeDeadlines, DeadlineOptions } from '../lib/policy/deadlines';
 import { explainSettings } from '../lib/policy/deadlines';
 import { KernelSettings, readKernelSettings } from '../lib/kernel/sysctl';
-import { risksOf } from '../lib/cli/doctor';
+import { doctorReport, doctorText, risksOf } from '../lib/cli/doctor';
 import { parseHostPort } from '../lib/cli/watch';
 import { durationOption } from '../lib/cli/args';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
@@ -20,8 +21,8 @@ const CLI = join(__dirname, '..', 'dist', 'cli', 'index.js');
 interface Run { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }
 
 /** Runs the CLI (optionally inside a namespace), bounded by `timeoutMs`. */
-function runCli(args: string[], opts: { ns?: string; timeoutMs?: number; onStdout?: (chunk: string, all: string) => void; prefix?: string[] } = {}): Promise<Run> {
-  const argv = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
+function runCli(args: string[], opts: { ns?: string; timeoutMs?: number; onStdout?: (chunk: string, all: string) => void; prefix?: string[]; cli?: string } = {}): Promise<Run> {
+  const argv = [...(opts.prefix ?? []), process.execPath, opts.cli ?? CLI, ...args];
   const [cmd, ...rest] = opts.ns ? ['ip', 'netns', 'exec', opts.ns, ...argv] : argv;
   const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   const t0 = Date.now();
@@ -35,6 +36,22 @@ function runCli(args: string[], opts: { ns?: string; timeoutMs?: number; onStdou
       resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
     });
   });
+}
+
+/**
+ * A copy of the built package (dist/, package.json, prebuilds/, node-gyp-build)
+ * in a fresh folder under the system's temp dir, readable by everyone, so a
+ * test can run the CLI as another user wherever the checkout lives. The
+ * caller deletes it.
+ */
+function worldReadableCopy(): string {
+  const root = join(__dirname, '..');
+  const dir = mkdtempSync(join(tmpdir(), 'tv-cli-copy-'));
+  for (const part of ['dist', 'package.json', 'prebuilds', join('node_modules', 'node-gyp-build')]) {
+    if (existsSync(join(root, part))) cpSync(join(root, part), join(dir, part), { recursive: true });
+  }
+  execFileSync('chmod', ['-R', 'a+rX', dir]); // mkdtemp makes it 0700; a umask 077 checkout has 0600 files
+  return dir;
 }
 
 function jsonLines(text: string): any[] {
@@ -105,6 +122,38 @@ describe('doctor risk rules (pure)', () => {
     const r = risksOf({ ...tuned, retries2: 8 }, explainSettings({ ...tuned, retries2: 8 }));
     expect(r.map((x) => x.setting)).toEqual(['net.ipv4.tcp_retries2']); // budget 102.2 s
     expect(r[0].message).toMatch(/only after 1\.\d min/);
+  });
+});
+
+describe('doctor under sysctls the kernel accepts (pure)', () => {
+  const base: KernelSettings = {
+    retries1: 3, retries2: 5, synRetries: 2, synLinearTimeouts: 4, keepAliveTimeMs: 60_000, keepAliveIntervalMs: 10_000,
+    keepAliveProbes: 3, rtoMinMs: 200, rtoMaxMs: 120_000, orphanRetries: 0, finTimeoutMs: 60_000, timerHz: 250, absent: [],
+  };
+  test.each([
+    ['tcp_rto_min_us = 500', { rtoMinMs: 0.5 }],
+    ['tcp_keepalive_probes = 0', { keepAliveProbes: 0 }],
+    ['tcp_keepalive_time = 3000000 s', { keepAliveTimeMs: 3_000_000_000 }],
+    ['tcp_rto_min_us = 5 s > tcp_rto_max_ms = 1000', { rtoMinMs: 5000, rtoMaxMs: 1000 }],
+  ])('%s: the report is made', (_name, change) => {
+    const s = { ...base, ...change };
+    expect(() => doctorText(s)).not.toThrow();
+    expect(() => doctorReport(s)).not.toThrow();
+  });
+
+  test('tcp_keepalive_probes = 0 is flagged: idle keepalive connections to live peers die at the first probe', () => {
+    const risks = risksOf({ ...base, keepAliveProbes: 0 }, explainSettings({ ...base, keepAliveProbes: 0 }));
+    const r = risks.find((x) => x.setting === 'net.ipv4.tcp_keepalive_probes');
+    expect(r).toMatchObject({ value: 0, message: expect.stringMatching(/live peer/) });
+  });
+
+  test('tcp_rto_min above tcp_rto_max: the RTO is capped at tcp_rto_max, as the kernel does', () => {
+    const s = { ...base, retries2: 15, rtoMinMs: 5000, rtoMaxMs: 1000 };
+    const [defaults] = explainSettings(s);
+    expect(defaults.deadlines.inputs.baseRtoMs).toBe(1000);
+    // retries2 15 with rto_max 1 s: a 14.4 s budget of 1 s expiries, not hours.
+    expect(defaults.deadlines.whileSending).toBeGreaterThan(14_400);
+    expect(defaults.deadlines.whileSending).toBeLessThan(20_000);
   });
 });
 
@@ -206,7 +255,8 @@ describe('tcp-vitals watch on loopback', () => {
       expect(s.tcp_cwnd_segments).toBeGreaterThanOrEqual(1);
       expect(s.tcp_unacknowledged_bytes).toBeGreaterThanOrEqual(0);
       expect(s.tcp_unsent_bytes).toBeGreaterThanOrEqual(0);
-      expect(s.tcp_consecutive_timeouts).toBe(0);
+      // 0 on a loss-free loopback; a busy machine's backlog drop makes a real RTO, counted in the total too.
+      expect(s.tcp_consecutive_timeouts).toBeLessThanOrEqual(s.tcp_retransmits_total);
       expect(s.give_up_in_seconds).toBeNull();
       expect(s.while_sending_seconds).toBeGreaterThan(0);
       expect(Number.isNaN(Date.parse(s.time))).toBe(false);
@@ -334,7 +384,8 @@ describeNetns('tcp-vitals in network namespaces', () => {
     const exitedAfter = Date.now() - vanishedAt;
     pair.heal();
     expect(vanishedAt).toBeGreaterThan(0);
-    expect(exitedAfter).toBeLessThanOrEqual(2000 + 1000);
+    // failFast's bound (timeout + about one RTO) plus this process noticing the exit; generous on a busy machine.
+    expect(exitedAfter).toBeLessThanOrEqual(2000 + 3000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^connection dead: ETIMEDOUT \(retransmit\), \d+ bytes unacknowledged\n$/);
     const lines = jsonLines(r.stdout);
@@ -427,8 +478,15 @@ describeNetns('tcp-vitals in network namespaces', () => {
     expect(code).toBe(130);
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`tvdemo-${child.pid}-`);
 
-    const r = await runCli(['demo'], { prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] });
-    expect(r.code).toBe(2);
-    expect(r.stderr.trimEnd().split('\n')).toEqual(['tcp-vitals demo: needs root to create network namespaces (try: sudo npx tcp-vitals demo)']);
+    // As nobody, from a world-readable copy of what the CLI needs: the checkout
+    // itself may live where nobody cannot read (/root, a mktemp -d folder).
+    const copy = worldReadableCopy();
+    try {
+      const r = await runCli(['demo'], { cli: join(copy, 'dist', 'cli', 'index.js'), prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toEqual(['tcp-vitals demo: needs root to create network namespaces (try: sudo npx tcp-vitals demo)']);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   }, 30_000);
 });

@@ -46,7 +46,7 @@ interface Outcome {
   deathMs: number;
   aliveMs: number;
   errorMs: number;
-  predictions: Array<{ atMs: number; retransmits: number; ms: number; earliestMs: number; latestMs: number }>;
+  predictions: Array<{ atMs: number; retransmits: number; ms: number; earliestMs: number; latestMs: number; elapsedMs: number; fromRtoTime: number | null }>;
 }
 
 async function runCase(c: Case, pairs: NetPair[]): Promise<Outcome> {
@@ -128,7 +128,13 @@ describeNetns('deadline model against the kernel (retransmission path, no user t
       expect(o.predictions.length).toBeGreaterThan(0);
       if (process.env.TV_VERBOSE) console.log(c.name, JSON.stringify(o.predictions, null, 0));
       for (const p of o.predictions) {
-        expect(p.atMs + p.earliestMs).toBeLessThanOrEqual(o.deathMs + 20);
+        // The rebuilt clock assumes every past expiry fired at most one timer-wheel
+        // bucket late; on a CPU-starved machine the timer softirq can run later
+        // (ksoftirqd competes with the load). The kernel's own clock
+        // (tcpi_total_rto_time, 6.7+) says by how much: the earliest bound moves
+        // that much earlier. Zero on a quiet machine.
+        const late = p.fromRtoTime === null ? 0 : Math.max(0, p.fromRtoTime - p.elapsedMs);
+        expect(p.atMs + p.earliestMs - late).toBeLessThanOrEqual(o.deathMs + 20);
         expect(p.atMs + p.latestMs).toBeGreaterThanOrEqual(o.aliveMs - 20);
       }
     }, 60_000);

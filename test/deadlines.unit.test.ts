@@ -181,6 +181,53 @@ describe('computeDeadlines', () => {
   });
 });
 
+describe('sysctls the kernel accepts at the edges', () => {
+  test('tcp_rto_min_us below 1 ms (500 µs): works; the RTO floor is one jiffy, as usecs_to_jiffies rounds up', () => {
+    const d = computeDeadlines({ settings: { ...DEFAULTS, rtoMinMs: 0.5 } });
+    expect(d.inputs.baseRtoMs).toBe(4); // HZ 250
+    expect(Number.isFinite(d.whileSending)).toBe(true);
+    const noHz = computeDeadlines({ settings: { ...DEFAULTS, rtoMinMs: 0.5, timerHz: undefined } });
+    expect(noHz.inputs.baseRtoMs).toBe(0.5);
+    expect(noHz.windows.afterFirstRetransmit.ms).toBeGreaterThanOrEqual(retriesBudgetMs(15));
+    expect(deathAfterFirstRetransmit({ baseRtoMs: 0.5, retries2: 4 }).ms).toBeGreaterThan(0);
+  });
+
+  test('tcp_keepalive_probes = 0: death at the first keepalive tick (idle), no probe sent', () => {
+    const d = computeDeadlines({
+      settings: { ...DEFAULTS, keepAliveProbes: 0 },
+      options: { keepAlive: true, keepAliveIdle: 2000, keepAliveInterval: 1000, keepAliveCount: 0 },
+    });
+    expect(d.inputs.keepAliveCount).toBe(0);
+    expect(d.windows.whileIdle.earliestMs).toBe(2000);
+    expect(d.whileIdle).toBeLessThan(2100);
+    expect(explainDeadlines(d).join('\n')).toMatch(/tcp_keepalive_probes = 0.*live peer/);
+    // With a user timeout the count is ignored, as before.
+    expect(keepAliveDeath({ idleMs: 2000, intervalMs: 1000, count: 0, userTimeoutMs: 5000 }).earliestMs).toBe(5000);
+  });
+
+  test('tcp_keepalive_time above 2147483 s (3,000,000 s): no throw', () => {
+    const d = computeDeadlines({
+      settings: { ...DEFAULTS, keepAliveTimeMs: 3_000_000_000 },
+      options: { keepAlive: true, keepAliveIdle: 3_000_000_000, keepAliveInterval: 75_000, keepAliveCount: 9 },
+    });
+    expect(d.windows.whileIdle.earliestMs).toBe(3_000_000_000 + 9 * 75_000);
+  });
+
+  test('tcp_rto_min above tcp_rto_max: every RTO is capped at rto_max (measured: tcpi_rto 1 s with rto_min 5 s, rto_max 1 s)', () => {
+    const s = { ...DEFAULTS, rtoMinMs: 5000, rtoMaxMs: 1000 };
+    const d = computeDeadlines({ settings: s, options: { noDelay: true } });
+    expect(d.inputs.baseRtoMs).toBe(1000);
+    expect(d.whileSending).toBeLessThan(20_000);
+    const withInfo = computeDeadlines({ settings: s, info: { rto: 1_000_000, backoff: 0 } });
+    expect(withInfo.inputs.baseRtoMs).toBe(1000);
+    const p = predictGiveUp({ rto: 1_000_000, backoff: 3, retransmits: 3, lastDataSent: 100 }, s)!;
+    expect(p.ms).toBeLessThan(15_000);
+    // The persist timer is capped at rto_max too: zero-window death U after one probe0 of at most rto_max.
+    const zw = computeDeadlines({ settings: s, options: { userTimeout: 10_000 } });
+    expect(zw.windows.whileZeroWindow.earliestMs).toBe(11_000);
+  });
+});
+
 describe('predictGiveUp', () => {
   test('null when not in an RTO episode', () => {
     expect(predictGiveUp({ rto: 204_000, backoff: 0, retransmits: 0 }, DEFAULTS)).toBeNull();

@@ -46,16 +46,22 @@ describeNetns('failFast: no false alarms, and the zero window', () => {
   afterAll(() => { for (const p of pairs) p.destroy(); });
 
   test.concurrent('a partition that heals before the timeout: no error, every byte arrives', async () => {
-    const timeout = 3000;
+    // Retransmissions at ~0.2, 0.6, 1.4, 3.0 s: healed after 1 s, the one at 1.4 s gets through;
+    // should a busy machine wake this test up to 1.5 s late, the one at 3.0 s still does, well
+    // within the 5 s timeout (with 3 s, a heal later than 1.4 s left the next retransmission at the timeout).
+    const timeout = 5000;
     const { pair, peer, client } = await start('write', timeout, { chunk: 1000, every: 20 });
     await sleep(500);
     pair.vanish();
-    await sleep(1000); // retransmissions at ~0.2, 0.6, 1.4 s: the one at 1.4 s gets through
+    const vanishedAt = Date.now();
+    await sleep(1000);
     pair.heal();
+    const partitionMs = Date.now() - vanishedAt;
     await sleep(1500);
     const [written, received] = await finishAndCount(client, peer, 10_000);
     expect(client.messages.filter((m) => m.type === 'error')).toEqual([]);
-    expect(written).toBeGreaterThan(100_000);
+    expect(partitionMs).toBeLessThan(timeout - 1000); // the premise: the partition healed well before the timeout
+    expect(written).toBeGreaterThan(20_000); // traffic flowed (1 kB per 20 ms while the timers keep up)
     expect(received).toBe(written);
   });
 
@@ -66,7 +72,7 @@ describeNetns('failFast: no false alarms, and the zero window', () => {
     await sleep(5000);
     const [written, received] = await finishAndCount(client, peer, 20_000);
     expect(client.messages.filter((m) => m.type === 'error')).toEqual([]);
-    expect(written).toBeGreaterThan(150_000);
+    expect(written).toBeGreaterThan(30_000); // traffic flowed (1 kB per 20 ms while the timers keep up)
     expect(received).toBe(written);
   });
 

@@ -232,9 +232,19 @@ describe('tcpInfo of a live loopback connection', () => {
   test('the 6.7 RTO counters are present (and zero on a loss-free connection)', () => {
     const info = tcpInfo(pair.client);
     if (!kernelAtLeast(6, 7)) return expect(info.length).toBeLessThan(248);
-    expect(info.totalRto).toBe(0);
-    expect(info.totalRtoRecoveries).toBe(0);
-    expect(info.totalRtoTime).toBe(0);
+    // Loopback is loss-free only on a quiet machine: under load the per-CPU
+    // backlog (shared by every namespace) can drop a packet, and the
+    // connection then really had an RTO. Judge by its own retransmission count.
+    if (info.totalRetrans === 0) {
+      expect(info.totalRto).toBe(0);
+      expect(info.totalRtoRecoveries).toBe(0);
+      expect(info.totalRtoTime).toBe(0);
+    } else {
+      const rto = info.totalRto!;
+      expect(rto).toBeLessThanOrEqual(info.totalRetrans);
+      expect(info.totalRtoRecoveries).toBeLessThanOrEqual(rto);
+      expect(info.totalRtoTime! > 0).toBe(rto > 0);
+    }
   });
 
   test('a buffer the kernel truncates: fields beyond the returned length are absent, not zero', () => {
@@ -254,8 +264,9 @@ describe('tcpInfo of a live loopback connection', () => {
     expect(at232).not.toHaveProperty('rcvWnd');
     expect(at232).not.toHaveProperty('totalRto');
     expect(at232).not.toHaveProperty('totalRtoTime');
-    const at248 = decodeTcpInfo(Buffer.from(readFull(fd)), 248);
-    expect(at248).toHaveProperty('totalRtoTime', 0);
+    const full = Buffer.from(readFull(fd));
+    const at248 = decodeTcpInfo(full, 248);
+    expect(at248).toHaveProperty('totalRtoTime', decodeTcpInfo(full, full.length).totalRtoTime); // 0 unless the path lost a packet
     expect(at248).not.toHaveProperty('receivedCe');
     const at104 = decodeTcpInfo(Buffer.from(readFull(fd)), 104);
     expect(at104).toHaveProperty('totalRetrans');

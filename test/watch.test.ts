@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fdOf } from '../lib/kernel/fd';
+import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { SampleEvent, watch, WATCH_EVENTS } from '../lib/policy/watch';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
@@ -47,7 +48,7 @@ describe('watch() on loopback', () => {
     pair.client.on(WATCH_EVENTS.sample, (e: SampleEvent) => samples.push(e));
     const w = watch(pair.client, { interval: 20, sample: true });
     pair.client.write(Buffer.alloc(100_000, 1));
-    for (let i = 0; i < 100 && samples.length < 5; i++) await sleep(20);
+    for (let i = 0; i < 500 && samples.length < 5; i++) await sleep(20); // bounded: 10 s on a busy machine
     w.stop();
     expect(samples.length).toBeGreaterThanOrEqual(5);
     for (const s of samples) {
@@ -68,25 +69,32 @@ describe('watch() on loopback', () => {
   test('sample as a number: one event per that many ms, even with a slower interval', async () => {
     let n = 0;
     pair.client.on(WATCH_EVENTS.sample, () => { n++; });
+    const started = performance.now();
     const w = watch(pair.client, { interval: 5000, sample: 50 });
-    await sleep(400);
+    // Wait for the events rather than for a fixed time (a busy machine fires timers late), bounded.
+    for (let i = 0; i < 500 && n < 4; i++) await sleep(20);
+    const elapsed = performance.now() - started;
     w.stop();
-    expect(n).toBeGreaterThanOrEqual(3);
-    expect(n).toBeLessThanOrEqual(10);
+    expect(n).toBeGreaterThanOrEqual(4); // many before the 5 s interval would have given one
+    // Never more often than every 50 ms (late timers only make them fewer).
+    expect(n).toBeLessThanOrEqual(Math.floor(elapsed / 50) + 1);
   });
 
   test('stop() ends events at once; no retransmit/stall/dead on a healthy connection', async () => {
     const seen: string[] = [];
     for (const name of Object.values(WATCH_EVENTS)) pair.client.on(name, () => seen.push(name));
     const w = watch(pair.client, { interval: 10, sample: true });
-    await sleep(100);
+    for (let i = 0; i < 500 && seen.length < 3; i++) await sleep(20); // bounded wait for events
     w.stop();
     expect(w.active).toBe(false);
     const count = seen.length;
     expect(count).toBeGreaterThan(0);
     await sleep(100);
     expect(seen.length).toBe(count);
-    expect(seen.every((n) => n === WATCH_EVENTS.sample)).toBe(true);
+    expect(seen).not.toContain(WATCH_EVENTS.dead);
+    // Loopback loses packets only when the per-CPU backlog overflows (a busy
+    // machine); then a retransmit event is the truth. Loss-free: samples only.
+    if (tcpInfo(pair.client).totalRetrans === 0) expect(seen.every((n) => n === WATCH_EVENTS.sample)).toBe(true);
   });
 
   test("the socket's close stops the watcher", async () => {
@@ -242,8 +250,10 @@ describeNetns('watch() against a real vanish and heal', () => {
     for (let i = 1; i < retransmits.length; i++) expect(retransmits[i].retransmits).toBeGreaterThan(retransmits[i - 1].retransmits);
     for (const r of retransmits) {
       expect(r.giveUp).not.toBeNull();
+      // The kernel's verdict lies in (aliveMs, dead.atMs]: the last reading that saw the
+      // connection alive and the one that saw it dead, true however late a poll runs.
       expect(r.atMs + r.giveUp.earliestMs).toBeLessThanOrEqual(dead.atMs + 40);
-      expect(r.atMs + r.giveUp.latestMs).toBeGreaterThanOrEqual(dead.atMs - 40);
+      expect(r.atMs + r.giveUp.latestMs).toBeGreaterThanOrEqual(dead.aliveMs - 40);
     }
     expect(events.some((m) => m.name === 'tcp-vitals:stall')).toBe(true);
     expect(dead.reason).toBe('retransmit');

@@ -63,6 +63,13 @@ export function risksOf(s: KernelSettings, scenarios: SettingsScenario[]): Risk[
       message: `keepalive turned on without a delay (setKeepAlive(true), SO_KEEPALIVE alone) sends its first probe after ${formatDuration(s.keepAliveTimeMs)} of silence.`,
     });
   }
+  if (s.keepAliveProbes === 0) {
+    risks.push({
+      setting: 'net.ipv4.tcp_keepalive_probes', value: 0,
+      message: `a connection with keepalive on and no TCP_KEEPCNT of its own is killed (ETIMEDOUT) at its first keepalive tick, after `
+        + `${formatDuration(s.keepAliveTimeMs)} of silence (or its TCP_KEEPIDLE), without a probe: a live peer that is just quiet is cut off too.`,
+    });
+  }
   const probing = s.keepAliveIntervalMs * s.keepAliveProbes;
   if (probing > 60_000) {
     risks.push({

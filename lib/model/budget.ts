@@ -11,6 +11,21 @@ export const TCP_TIMEOUT_INIT_MS = 1000;
 /** TCP_RTO_MAX, ms: built-in ceiling of the RTO. */
 export const TCP_RTO_MAX_MS = 120_000;
 
+/** Smallest RTO the model takes, ms (1 µs: tcp_rto_min_us accepts 1). */
+export const MIN_RTO_INPUT_MS = 0.001;
+
+/**
+ * The RTO floor the kernel applies, ms: tcp_rto_min_us converted to jiffies
+ * (usecs_to_jiffies rounds up, so 500 µs is one jiffy, 4 ms at HZ 250) and,
+ * since the RTO is always bounded by rto_max (tcp_bound_rto), never above
+ * `rtoMaxMs`: with tcp_rto_min_us 5 s and tcp_rto_max_ms 1000, tcpi_rto is
+ * 1 s (measured on 6.18). Unknown HZ: the sysctl as it is.
+ */
+export function rtoFloorMs(rtoMinMs: number, rtoMaxMs: number, hz?: number): number {
+  const floor = hz ? Math.ceil((rtoMinMs * hz) / 1000 - 1e-9) * (1000 / hz) : rtoMinMs;
+  return Math.min(Math.max(floor, MIN_RTO_INPUT_MS), rtoMaxMs);
+}
+
 /**
  * tcp_model_timeout(): the time budget, ms, that `n` retries stand for when
  * the RTO starts at `rtoBase` and doubles up to `rtoMax`.
@@ -18,7 +33,7 @@ export const TCP_RTO_MAX_MS = 120_000;
  */
 export function retriesBudgetMs(n: number, rtoBase = TCP_RTO_MIN_MS, rtoMax = TCP_RTO_MAX_MS): number {
   validateNumber('n', n, 0, 255, true);
-  validateNumber('rtoBase', rtoBase, 1, 3_600_000);
+  validateNumber('rtoBase', rtoBase, MIN_RTO_INPUT_MS, 3_600_000);
   validateNumber('rtoMax', rtoMax, rtoBase, 3_600_000);
   const thresh = Math.floor(Math.log2(Math.floor(rtoMax / rtoBase)));
   return n <= thresh

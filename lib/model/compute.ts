@@ -5,7 +5,7 @@
 import type { SocketOptions } from '../kernel/options';
 import type { KernelSettings } from '../kernel/sysctl';
 import type { TcpInfo } from '../kernel/tcpinfo';
-import { retriesBudgetMs, TCP_RTO_MIN_MS } from './budget';
+import { retriesBudgetMs, rtoFloorMs, TCP_RTO_MIN_MS } from './budget';
 import { DeathWindow, NEVER, shift } from './death-window';
 import { connectDeath, deathAfterFirstRetransmit, firstRetransmitDelay, keepAliveDeath } from './paths';
 import { timerLatenessMs } from './timer-slack';
@@ -80,11 +80,13 @@ function resolveInputs(input: DeadlineInput): Deadlines['inputs'] & { noDelay: b
   const o: DeadlineOptions = own.options === null || typeof own.options !== 'object' ? {} : ownCopy(own.options);
   const info = own.info === null || typeof own.info !== 'object' ? undefined : ownCopy(own.info);
   const rtoMaxMs = o.rtoMax ?? s.rtoMaxMs;
-  // Without tcp_info: the namespace's minimum RTO (the real RTO is that plus about one smoothed RTT).
-  let baseRtoMs = s.rtoMinMs;
+  // Without tcp_info: the namespace's minimum RTO (the real RTO is that plus
+  // about one smoothed RTT), in whole jiffies, and never above rto_max.
+  const floor = rtoFloorMs(s.rtoMinMs, rtoMaxMs, s.timerHz);
+  let baseRtoMs = floor;
   if (info?.rto !== undefined && info.rto > 0) {
     const backoff = info.backoff ?? 0;
-    baseRtoMs = Math.max(s.rtoMinMs, Math.min(info.rto / 1000, rtoMaxMs) / 2 ** backoff);
+    baseRtoMs = Math.min(Math.max(floor, Math.min(info.rto / 1000, rtoMaxMs) / 2 ** backoff), rtoMaxMs);
   }
   return {
     baseRtoMs,
@@ -122,7 +124,8 @@ export function computeDeadlines(input: DeadlineInput): Deadlines {
     })
     : NEVER;
   // Persist timer: first probe one (probe0) RTO after the window closed, then death U after that probe.
-  const probeBase = Math.max(inputs.baseRtoMs, TCP_RTO_MIN_MS);
+  // tcp_probe0_base = max(RTO, TCP_RTO_MIN), the probe timer capped at rto_max (tcp_probe0_when).
+  const probeBase = Math.min(Math.max(inputs.baseRtoMs, TCP_RTO_MIN_MS), inputs.rtoMaxMs);
   const whileZeroWindow = u > 0
     ? {
       ms: probeBase + timerLatenessMs(probeBase, hz, 'typical') + u + timerLatenessMs(probeBase, hz, 'typical'),

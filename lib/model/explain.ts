@@ -36,6 +36,9 @@ export function explainDeadlines(d: Deadlines): string[] {
       + (i.userTimeoutMs > 0
         ? ` (idle ${formatDuration(i.keepAliveIdleMs)}, probes every ${formatDuration(i.keepAliveIntervalMs)}; with TCP_USER_TIMEOUT set the kernel ignores TCP_KEEPCNT and kills at the first probe tick past ${formatDuration(i.userTimeoutMs)}).`
         : ` (idle ${formatDuration(i.keepAliveIdleMs)} + ${i.keepAliveCount} probes × ${formatDuration(i.keepAliveIntervalMs)}).`));
+    if (i.keepAliveCount === 0 && i.userTimeoutMs === 0) {
+      lines.push(`  Trap: tcp_keepalive_probes = 0 and no TCP_KEEPCNT: the kernel kills the connection at its first keepalive tick, after ${formatDuration(i.keepAliveIdleMs)} of silence, without sending a probe: a live peer that is merely quiet is cut off too. Set keepAliveCount.`);
+    }
     if (i.keepAliveIdleMs >= 7_200_000) {
       lines.push(`  Trap: keepalive is on but the first probe waits ${formatDuration(i.keepAliveIdleMs)} (tcp_keepalive_time; setKeepAlive(true) without a delay keeps it): set keepAliveIdle.`);
     }

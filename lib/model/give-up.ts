@@ -3,7 +3,7 @@
  * retransmitting now.
  */
 import type { TcpInfo } from '../kernel/tcpinfo';
-import { retriesBudgetMs, TCP_RTO_MIN_MS } from './budget';
+import { retriesBudgetMs, rtoFloorMs, TCP_RTO_MIN_MS } from './budget';
 import type { DeadlineOptions, DeadlineSettings } from './compute';
 import { ExpiryModel, windowOf } from './death-window';
 import { Lateness, timerLatenessMs } from './timer-slack';
@@ -54,7 +54,7 @@ export function predictGiveUp(
   if (!(retransmits > 0)) return null;
   const rtoMax = options.rtoMax ?? settings.rtoMaxMs;
   const rtoNow = Math.min(fields.rto / 1000, rtoMax);
-  const base = Math.max(settings.rtoMinMs, rtoNow / 2 ** (fields.backoff ?? 0));
+  const base = Math.min(Math.max(rtoFloorMs(settings.rtoMinMs, rtoMax, settings.timerHz), rtoNow / 2 ** (fields.backoff ?? 0)), rtoMax);
   const sinceLast = Math.min(fields.lastDataSent ?? 0, rtoNow);
   const u = options.userTimeout ?? 0;
   const budget = u > 0 ? u : retriesBudgetMs(settings.retries2, TCP_RTO_MIN_MS, Math.max(rtoMax, TCP_RTO_MIN_MS));

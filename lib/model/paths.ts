@@ -2,7 +2,7 @@
  * The per-path models: retransmission, keepalive and connect (SYN), each a
  * death window from that path's kernel timers.
  */
-import { retriesBudgetMs, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIMEOUT_INIT_MS } from './budget';
+import { MIN_RTO_INPUT_MS, retriesBudgetMs, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIMEOUT_INIT_MS } from './budget';
 import { DeathWindow, windowOf } from './death-window';
 import { timerLatenessMs } from './timer-slack';
 import { validateNumber } from '../common/validate';
@@ -29,7 +29,7 @@ export interface RetransmitParams {
  * (204, 15) → [924600, 1044549]; (204, 15, rtoMax 1000) → [14400, 17127].
  */
 export function deathAfterFirstRetransmit(p: RetransmitParams): DeathWindow {
-  const base = validateNumber('baseRtoMs', p.baseRtoMs, 1, 3_600_000);
+  const base = validateNumber('baseRtoMs', p.baseRtoMs, MIN_RTO_INPUT_MS, 3_600_000);
   const rtoMax = validateNumber('rtoMaxMs', p.rtoMaxMs ?? TCP_RTO_MAX_MS, 1, 3_600_000);
   const u = validateNumber('userTimeoutMs', p.userTimeoutMs ?? 0, 0, 0x7fffffff, true);
   return windowOf({
@@ -55,13 +55,16 @@ export function firstRetransmitDelay(baseRtoMs: number, noDelay: boolean | undef
   return { ms, earliestMs: baseRtoMs, latestMs: 2 * (baseRtoMs + late(baseRtoMs, 'max')), ambiguous: false, expiry: 1 };
 }
 
+/** Longest keepalive time the model takes, ms: INT_MAX seconds (the sysctl's bound at HZ 1 is below it). */
+const MAX_KEEPALIVE_MS = 0x7fffffff * 1000;
+
 /** Inputs of the keepalive-path model. */
 export interface KeepAliveParams {
   /** TCP_KEEPIDLE, ms. */
   idleMs: number;
   /** TCP_KEEPINTVL, ms. */
   intervalMs: number;
-  /** TCP_KEEPCNT (ignored by the kernel when a user timeout is set). */
+  /** TCP_KEEPCNT, or tcp_keepalive_probes (0 allowed: dead at the first tick); ignored by the kernel when a user timeout is set. */
   count: number;
   /** TCP_USER_TIMEOUT, ms (0: off). */
   userTimeoutMs?: number;
@@ -75,9 +78,11 @@ export interface KeepAliveParams {
  * (idle + max(1, ceil((U - idle) / interval))·interval).
  */
 export function keepAliveDeath(p: KeepAliveParams): DeathWindow {
-  const idle = validateNumber('idleMs', p.idleMs, 1, 0x7fffffff);
-  const interval = validateNumber('intervalMs', p.intervalMs, 1, 0x7fffffff);
-  const count = validateNumber('count', p.count, 1, 255, true);
+  // tcp_keepalive_time is stored in jiffies: up to INT_MAX / HZ seconds (8589934 s at HZ 250), beyond 2^31 ms.
+  const idle = validateNumber('idleMs', p.idleMs, 1, MAX_KEEPALIVE_MS);
+  const interval = validateNumber('intervalMs', p.intervalMs, 1, MAX_KEEPALIVE_MS);
+  // tcp_keepalive_probes accepts 0 (TCP_KEEPCNT does not): death at the first tick, no probe sent.
+  const count = validateNumber('count', p.count, 0, 255, true);
   const u = validateNumber('userTimeoutMs', p.userTimeoutMs ?? 0, 0, 0x7fffffff, true);
   return windowOf({
     interval: (k) => (k === 1 ? idle : interval),

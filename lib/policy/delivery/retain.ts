@@ -18,10 +18,14 @@ export const DEFAULT_MAX_RETAINED_BYTES = 16 * 1024 * 1024;
 /** Options of {@link retain}. */
 export interface RetainOptions {
   /**
-   * Most unacknowledged bytes kept, default 16 MiB. Past it the retained
+   * Most unacknowledged bytes kept, default 16 MiB; it bounds everything
+   * unacknowledged, Node's own write buffer included. Past it the retained
    * bytes are released and the suffix is incomplete (retainedUnacknowledged
    * gives undefined) until the peer acknowledges everything written up to
-   * that moment; retaining then covers the bytes written after it.
+   * that moment; retaining then covers the bytes written after it. While
+   * Node's buffer alone pushes the unacknowledged bytes past it, the suffix
+   * is incomplete too (never materialised), and whole again once acks bring
+   * it back under the bound.
    */
   maxRetainedBytes?: number;
 }
@@ -32,7 +36,11 @@ export interface Retention {
   maxRetainedBytes: number;
   /** Bytes held right now (unacknowledged as of the last trim). */
   retainedBytes: number;
-  /** Whether the held bytes cover everything unacknowledged (false after an overflow, until acks pass it). */
+  /**
+   * Whether the suffix can be given whole: false after an overflow until acks
+   * pass it, and while the unacknowledged bytes (kernel and Node's buffer)
+   * exceed the bound.
+   */
   complete: boolean;
   /** Times the bound was exceeded. */
   overflows: number;
@@ -63,7 +71,11 @@ export function retain(socket: net.Socket, options: RetainOptions = {}): void {
   if (bytesWrittenBy(socket) > 0 || socket.writableLength > 0) {
     throw codedError('ERR_INVALID_STATE', 'Invalid state: retain() must be enabled before the first byte is written to the socket');
   }
-  trackOf(socket).retainer = new Retainer(max);
+  const t = trackOf(socket);
+  t.retainer = new Retainer(max, socket, () => {
+    const reading = t.read();
+    return reading ? account(socket, reading).acknowledged : null;
+  });
 }
 
 /** retain()'s state on `socket`, or undefined when retain is off. */
@@ -75,14 +87,14 @@ export function retention(socket: net.Socket): Retention | undefined {
   const reading = t.read();
   if (reading) r.trim(account(socket, reading).acknowledged);
   const acknowledged = reading ? account(socket, reading).acknowledged : r.start;
-  return { maxRetainedBytes: r.maxRetainedBytes, retainedBytes: r.size, complete: acknowledged >= r.start, overflows: r.overflows };
+  return { maxRetainedBytes: r.maxRetainedBytes, retainedBytes: r.size, complete: r.complete(acknowledged), overflows: r.overflows };
 }
 
 /**
  * With `retain` enabled on `socket`, the exact suffix of the written stream
- * the peer has not acknowledged (Node's userland buffer included); undefined
- * when retain is off, for TLS, or when the bound was exceeded and the suffix
- * is incomplete. Works before the socket is destroyed (reads tcp_info) and
+ * the peer has not acknowledged (Node's userland buffer included), one Buffer
+ * of at most maxRetainedBytes; undefined when retain is off, for TLS, or when
+ * the suffix is incomplete (the bound was exceeded, see {@link Retention}). Works before the socket is destroyed (reads tcp_info) and
  * after (from the reading taken as it was destroyed).
  */
 export function retainedUnacknowledged(socket: net.Socket): Buffer | undefined {

@@ -1,8 +1,15 @@
 /**
  * The retained bytes of retain(): the written stream from the first
  * unacknowledged byte on, trimmed as the peer acknowledges it.
+ *
+ * The bound (maxRetainedBytes) holds for everything unacknowledged, the
+ * bytes still in Node's own write buffer (`writableBuffer`, never handed to
+ * `_write`) included: the copy kept here never exceeds it, and the suffix is
+ * reported incomplete, never materialised, while written − acknowledged
+ * exceeds it.
  */
 import * as net from 'node:net';
+import { bytesWrittenBy } from '../../model/accounting';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -18,12 +25,32 @@ export class Retainer {
   size = 0;
   /** Times the bound was hit and the retained bytes were released. */
   overflows = 0;
-  constructor(public maxRetainedBytes: number) {}
 
+  /**
+   * @param socket the socket whose written stream this is (for Node's buffer).
+   * @param acknowledgedNow bytes acknowledged now (a fresh reading), or null
+   *   when there is no reading; used to trim before giving up on the bound.
+   */
+  constructor(public maxRetainedBytes: number, private readonly socket?: net.Socket,
+    private readonly acknowledgedNow: () => number | null = () => null) {}
+
+  /**
+   * Keeps a private copy of `chunk` (the caller may reuse it after the write
+   * callback). When it does not fit in the bound even after trimming, the
+   * retained bytes and the chunk are released (an overflow): the copy made
+   * here never exceeds the bound, however large the write.
+   */
   append(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.end += chunk.length;
-    this.size += chunk.length;
+    const n = chunk.length;
+    if (n === 0) return;
+    if (this.size + n > this.maxRetainedBytes) {
+      const acknowledged = this.acknowledgedNow();
+      if (acknowledged !== null) this.trim(acknowledged);
+    }
+    this.end += n;
+    if (this.size + n > this.maxRetainedBytes) { this.overflow(); return; }
+    this.chunks.push(Buffer.from(chunk));
+    this.size += n;
   }
 
   /** Releases every byte below stream offset `acknowledged`. */
@@ -54,23 +81,41 @@ export class Retainer {
     this.overflows++;
   }
 
-  /** The bytes from `acknowledged` on, or undefined when some of them were released. */
+  /**
+   * Whether the bytes from `acknowledged` on can be given whole: none of them
+   * was released, and all of them (Node's buffer included) fit in the bound.
+   */
+  complete(acknowledged: number): boolean {
+    if (acknowledged < this.start) return false;
+    const unacknowledged = this.socket ? bytesWrittenBy(this.socket) - acknowledged : this.end - acknowledged;
+    return unacknowledged <= this.maxRetainedBytes;
+  }
+
+  /**
+   * The bytes from `acknowledged` on, Node's still-buffered writes of
+   * `socket` included (one copy, at most the bound), or undefined when the
+   * suffix is incomplete (see {@link complete}).
+   */
   suffixFrom(acknowledged: number): Buffer | undefined {
-    if (acknowledged < this.start) return undefined;
+    if (!this.complete(acknowledged)) return undefined;
     this.trim(acknowledged);
-    return Buffer.concat(this.chunks.slice(this.head), this.size);
+    const pending = this.socket ? pendingUserland(this.socket) : [];
+    return Buffer.concat([...this.chunks.slice(this.head), ...pending]);
   }
 }
 
-/** A private copy of a chunk given to _write/_writev (empty for anything else). */
+/**
+ * A chunk given to _write/_writev as a Buffer (a view, not a copy: the
+ * Retainer copies what it keeps); empty for anything else.
+ */
 export function toBuffer(chunk: unknown, encoding: string): Buffer {
-  if (Buffer.isBuffer(chunk)) return Buffer.from(chunk); // copy: the caller may reuse it after the callback
+  if (Buffer.isBuffer(chunk)) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk, (encoding || 'utf8') as BufferEncoding);
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk);
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   return EMPTY;
 }
 
-/** Chunks still queued in Node's Writable (not yet handed to _write), in order. */
+/** Chunks still queued in Node's Writable (not yet handed to _write), in order, as views. */
 export function pendingUserland(socket: net.Socket): Buffer[] {
   const pending = (socket as net.Socket & { writableBuffer?: Array<{ chunk: unknown; encoding: string }> }).writableBuffer;
   return pending ? pending.map((e) => toBuffer(e.chunk, e.encoding)) : [];

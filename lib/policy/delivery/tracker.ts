@@ -13,7 +13,7 @@ import { Registration, Sample, scheduler } from '../../runtime/scheduler';
 import { onDestroy, onWrite, onWritten } from '../../runtime/socket-hooks';
 import { account, unacknowledgedOf } from './account';
 import { isTls, Reading, readingOf, readNow } from './reading';
-import { pendingUserland, Retainer, toBuffer } from './retainer';
+import { Retainer, toBuffer } from './retainer';
 import { WaiterQueue } from './waiters';
 
 /** Fastest acked() polling, ms (right after progress or a completed write). */
@@ -99,10 +99,7 @@ export class Track {
     if (this.closed) return this.finalSuffix;
     const reading = this.read();
     const acknowledged = reading ? account(this.socket, reading).acknowledged : r.start;
-    const own = r.suffixFrom(acknowledged);
-    if (!own) return undefined;
-    const pending = pendingUserland(this.socket);
-    return pending.length ? Buffer.concat([own, ...pending]) : own;
+    return r.suffixFrom(acknowledged); // Node's buffer included, bounded (retainer.ts)
   }
 
   private onDestroy(err: Error | null): void {
