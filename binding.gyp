@@ -8,7 +8,8 @@
         "src-native/sockopt.cc",
         "src-native/queues.cc",
         "src-native/tcp_info.cc",
-        "src-native/batch.cc"
+        "src-native/batch.cc",
+        "src-native/deathwatch.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"]

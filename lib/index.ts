@@ -33,3 +33,5 @@ export { gracefulClose, reset, DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS } from './polic
 export type { CloseResult, CloseOutcome, GracefulCloseOptions } from './policy/close';
 export { listenQueue, listenCounters, watchServer, SERVER_EVENTS } from './policy/server';
 export type { ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch } from './policy/server';
+export { protect } from './policy/protect';
+export type { ProtectHandle, ProtectOptions, ProtectStats, ConnectionInfo, MatchResult, ScopeOptions } from './policy/protect';

@@ -44,6 +44,9 @@ Napi::Value JsCookie(const Napi::CallbackInfo& info);
 Napi::Value JsQueues(const Napi::CallbackInfo& info);
 Napi::Value JsTcpInfo(const Napi::CallbackInfo& info);
 Napi::Value JsReadBatch(const Napi::CallbackInfo& info);
+Napi::Value JsDeathwatchOpen(const Napi::CallbackInfo& info);
+Napi::Value JsDeathwatchAdd(const Napi::CallbackInfo& info);
+Napi::Value JsDeathwatchApply(const Napi::CallbackInfo& info);
 }  // namespace tv
 
 static Napi::Object Constants(Napi::Env env) {
@@ -104,6 +107,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("queues", Napi::Function::New(env, tv::JsQueues, "queues"));
   exports.Set("tcpInfo", Napi::Function::New(env, tv::JsTcpInfo, "tcpInfo"));
   exports.Set("readBatch", Napi::Function::New(env, tv::JsReadBatch, "readBatch"));
+  exports.Set("deathwatchOpen", Napi::Function::New(env, tv::JsDeathwatchOpen, "deathwatchOpen"));
+  exports.Set("deathwatchAdd", Napi::Function::New(env, tv::JsDeathwatchAdd, "deathwatchAdd"));
+  exports.Set("deathwatchApply", Napi::Function::New(env, tv::JsDeathwatchApply, "deathwatchApply"));
   exports.Set("constants", Constants(env));
   return exports;
 }

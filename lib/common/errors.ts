@@ -100,6 +100,8 @@ export interface PeerGoneError extends Error {
   unacknowledgedBytes: number;
   /** With `retain`, exactly the unacknowledged suffix of the written stream. */
   unacknowledged?: Buffer;
+  /** protect(): ms since the peer was last heard from (an ACK or data), when known. */
+  silentMs?: number;
 }
 
 const ETIMEDOUT_ERRNO = 110;

@@ -30,6 +30,7 @@ import { setOptions, SocketOptions } from '../kernel/options';
 import { readOne, Registration, Sample, scheduler } from '../runtime/scheduler';
 import { TCP_INFO_OFFSETS, TCP_STATE } from '../kernel/tcpinfo';
 import { failFastOptions, validateTimeout } from '../model/failfast-settings';
+import { handOver } from '../runtime/process-hooks';
 
 export {
   FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS, FAIL_FAST_PROBE_INTERVAL_MS, FAIL_FAST_RTO_ALLOWANCE_MS, failFastOptions,
@@ -143,6 +144,8 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   if (initialFd < 0 && !socket.connecting) {
     throw codedError('ERR_SOCKET_NOT_CONNECTED', 'Socket is not connected: call failFast after socket.connect()');
   }
+  // A protect()ed socket is taken over: protect() stops watching it and re-applying its options.
+  handOver(socket);
   // Applied before anything is hooked, so a kernel refusal leaves the socket untouched.
   if (initialFd >= 0) setOptions(initialFd, kernelOptions);
   active.get(socket)?.stop();
