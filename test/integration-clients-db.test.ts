@@ -54,7 +54,7 @@ describeNetns('real database clients under the preload, their server vanished', 
     pair?.destroy();
     // eslint-disable-next-line no-console
     if (run) dumpRun(run);
-    if (run) console.log(table(`databases, TCP_VITALS_TIMEOUT=${TIMEOUT_MS} (elapsed from each operation's issue)`, run));
+    if (run) console.log(table(`databases, TCP_VITALS_TIMEOUT=${TIMEOUT_MS} (time from each operation's issue, and from the last time the peer was heard from)`, run));
   });
 
   test('pg: each case fails within timeout + 1 s with the socket\'s ETIMEDOUT', () => {
