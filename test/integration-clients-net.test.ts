@@ -8,8 +8,10 @@
  * TCP_VITALS_TIMEOUT=3000, the baseline ones plainly. After B vanishes, each
  * protected client fails (a) the operation in flight, (b) an operation issued
  * 2 s later on its idle pooled connection and (c) the immediate retry on a
- * fresh connection, each within timeout + 1 s; the plain client's operation
- * (a) is still pending at the baseline's bound.
+ * fresh connection: (a) and (b) within timeout + 1 s of the last time the
+ * peer was heard from, (c) within timeout + 1 s of its issue
+ * (helpers/clients-expect.ts); the plain client's operation (a) is still
+ * pending at the baseline's bound.
  */
 import { ADDR_A, ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
 import { expectStillPending } from './helpers/servers';
