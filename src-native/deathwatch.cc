@@ -62,7 +62,7 @@ void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
       slots[3 * i + 2] = static_cast<double>(revents[i]);
     }
     try {
-      dw->callback.MakeCallback(env.Undefined(), {Napi::Number::New(env, n)}, *dw->context);
+      dw->callback.MakeCallback(env.Global(), {Napi::Number::New(env, n)}, *dw->context);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
       return;

@@ -48,6 +48,11 @@ export interface HookListener {
   writing?(socket: net.Socket): void;
   /** `socket` is being destroyed with `error`. */
   destroying?(socket: net.Socket, error: Error): void;
+  /**
+   * `handle` connected without a known owner at connect() time (Node 18's
+   * happy-eyeballs attempts get theirs only when they win): here it is.
+   */
+  adopted?(handle: TcpHandle, owner: net.Socket): void;
   /** A per-socket policy (failFast) takes `handle` over: stop looking after it. */
   handedOver?(handle: TcpHandle): void;
 }
@@ -128,6 +133,22 @@ function wrapTcp(s: HookState, handle: object): void {
         const owner = ownerOf(this);
         for (const l of L) {
           try { l.connected?.(this, owner, String(args[1]), Number(args[2]), family); } catch (e) { report(e); }
+        }
+        const req = args[0] as { oncomplete?: Fn } | null;
+        if (!owner && req && typeof req.oncomplete === 'function') {
+          // Transient (until the attempt completes), and only where Node gives no owner yet.
+          const handle = this;
+          const complete = req.oncomplete;
+          req.oncomplete = function (this: unknown, ...a: unknown[]) {
+            const r = complete.apply(this, a);
+            const adopted = ownerOf(handle);
+            if (adopted) {
+              for (const l of L) {
+                try { l.adopted?.(handle, adopted); } catch (e) { report(e); }
+              }
+            }
+            return r;
+          };
         }
       }
       return err;

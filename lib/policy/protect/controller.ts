@@ -90,15 +90,19 @@ class Protector implements HookListener {
     return scoped > 0 ? scoped : timeout;
   }
 
-  private protect(handle: TcpHandle, socket: net.Socket, timeout: number, direction: 'outbound' | 'inbound',
+  private protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, direction: 'outbound' | 'inbound',
     host: string, port: number): void {
     const fd = handle.fd;
     if (!claimHandle(handle)) return;
     if (this.table.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
     const cookie = watchFd(fd, kernelOptions(timeout));
     if (cookie < 0) { this.counters.failed++; return; }
-    this.table.set(fd, handle, socket, cookie, timeout, direction === 'inbound' ? INBOUND : 0, performance.now());
+    this.table.set(fd, handle, socket ?? undefined, cookie, timeout, direction === 'inbound' ? INBOUND : 0, performance.now());
     this.counters.protectedNow++;
+    if (socket) this.register(socket, direction, host, port);
+  }
+
+  private register(socket: net.Socket, direction: 'outbound' | 'inbound', host: string, port: number): void {
     const known = connectionMeta(socket);
     if (!known || known.source !== 'protect') {
       this.counters.protectedTotal++;
@@ -115,11 +119,19 @@ class Protector implements HookListener {
   }
 
   connected(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void {
-    if (this.stopped || !owner || handle.fd < 0 || isClaimed(handle)) return;
-    const host = (owner as unknown as { _host?: unknown })._host;
+    if (this.stopped || handle.fd < 0 || isClaimed(handle)) return;
+    const host = (owner as unknown as { _host?: unknown } | null)?._host;
     const name = typeof host === 'string' && host !== '' ? host : address;
     const timeout = this.decide('outbound', name, address, port, family, handle);
     if (timeout > 0) this.protect(handle, owner, timeout, 'outbound', name, port);
+  }
+
+  adopted(handle: TcpHandle, owner: net.Socket): void {
+    const fd = handle.fd;
+    if (!this.table.holds(fd, handle) || this.table.sockets[fd]) return;
+    this.table.sockets[fd] = owner;
+    const host = (owner as unknown as { _host?: unknown })._host;
+    this.register(owner, 'outbound', typeof host === 'string' ? host : owner.remoteAddress ?? '', owner.remotePort ?? 0);
   }
 
   accepted(socket: net.Socket): void {

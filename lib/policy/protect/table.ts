@@ -48,7 +48,7 @@ export class Table {
     return fd >= 0 && handle !== null && this.handles[fd] === handle;
   }
 
-  set(fd: number, handle: TcpHandle, socket: net.Socket, cookie: number, timeout: number, flags: number, since: number): void {
+  set(fd: number, handle: TcpHandle, socket: net.Socket | undefined, cookie: number, timeout: number, flags: number, since: number): void {
     this.ensure(fd);
     if (this.handles[fd] === undefined) this.count++;
     this.handles[fd] = handle;
