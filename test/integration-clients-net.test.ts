@@ -79,25 +79,36 @@ describeNetns('real network clients under the preload, their peer vanished', () 
   test('grpc-js: each case fails within timeout + 1 s, status 14 UNAVAILABLE', () => {
     const r = run.clients['grpc-js'].results;
     expectProtected(r, TIMEOUT_MS);
-    for (const k of ['a', 'b', 'c'] as const) expect(r[k].error).toMatchObject({ code: 14 });
+    for (const k of ['a', 'b', 'c'] as const) {
+      // Only the status and a details string: the socket's error is not attached.
+      expect(r[k].error).toMatchObject({ code: 14, details: expect.stringMatching(/ETIMEDOUT/) });
+      expect({ cause: r[k].error.cause, errno: r[k].error.errno, reason: r[k].error.reason }).toEqual({});
+    }
   });
 
   test('ws client: each case fails within timeout + 1 s, close 1006', () => {
     const r = run.clients.ws.results;
     expectProtected(r, TIMEOUT_MS);
     for (const k of ['a', 'b', 'c'] as const) expect(r[k].error).toMatchObject({ closeCode: 1006 });
+    // On an open connection ws swallows the socket's error: no 'error' event, only close 1006.
+    expect([r.a.clientErrors, r.b.clientErrors]).toEqual([[], []]);
+    // A connection that never opened also emits 'error' with the socket's ETIMEDOUT.
+    expect(r.c.clientErrors).toEqual([expect.objectContaining({ code: 'ETIMEDOUT', errno: -110 })]);
   });
 
   test('fetch: each case fails within timeout + 1 s, TypeError "fetch failed"', () => {
     const r = run.clients.fetch.results;
     expectProtected(r, TIMEOUT_MS);
-    for (const k of ['a', 'b', 'c'] as const) expect(r[k].error).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    // The cause is the socket's error (for c not undici's own UND_ERR_CONNECT_TIMEOUT, 10 s).
+    for (const k of ['a', 'b', 'c'] as const) {
+      expect(r[k].error).toMatchObject({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ETIMEDOUT', errno: -110 } });
+    }
   });
 
   test('https.Agent: each case fails within timeout + 1 s with the socket\'s ETIMEDOUT', () => {
     const r = run.clients['https.Agent'].results;
     expectProtected(r, TIMEOUT_MS);
-    for (const k of ['a', 'b', 'c'] as const) expect(r[k].error).toMatchObject({ code: 'ETIMEDOUT' });
+    for (const k of ['a', 'b', 'c'] as const) expect(r[k].error).toMatchObject({ code: 'ETIMEDOUT', errno: -110 });
   });
 
   test('ws server (TCP_VITALS_SERVERS=1): a vanished client\'s connection closes within timeout + 1 s of last hearing from it, 1006', () => {
@@ -109,6 +120,7 @@ describeNetns('real network clients under the preload, their peer vanished', () 
       expect(r[k].error).toMatchObject({ closeCode: 1006 });
       // ws swallows the socket's error; the socket itself died of ETIMEDOUT.
       expect(r[k].socketError).toMatchObject({ code: 'ETIMEDOUT' });
+      expect(r[k].clientErrors).toEqual([]);
     }
     expect(r.b.openAtIssue).toBe(1);
   });
