@@ -40,13 +40,14 @@ describeNetns('real database clients under the preload, their server vanished', 
     const missing = registerUnavailableReason() ?? postgresUnavailableReason() ?? mariadbUnavailableReason() ?? redisUnavailableReason();
     if (missing) throw new Error(missing);
     pair = NetPair.create();
-    // Each server is kept for afterAll as soon as it is up (also when another fails to start).
-    const started = (p: Promise<TestServer>) => p.then((s) => { servers.push(s); });
-    await Promise.all([
-      started(startPostgres(pair.b, ADDR_B, '10.213.7.0/24', PORTS.pg)),
-      started(startMariadb(pair.b, ADDR_B, PORTS.mysql)),
-      started(startRedis(pair.b, ADDR_B, PORTS.redis)),
+    // Every server that started is stopped by afterAll, also when another failed to start.
+    const starts = await Promise.allSettled([
+      startPostgres(pair.b, ADDR_B, '10.213.7.0/24', PORTS.pg),
+      startMariadb(pair.b, ADDR_B, PORTS.mysql),
+      startRedis(pair.b, ADDR_B, PORTS.redis),
     ]);
+    for (const s of starts) if (s.status === 'fulfilled') servers.push(s.value);
+    for (const s of starts) if (s.status === 'rejected') throw s.reason;
     run = await runMatrix(pair, [
       client('pg', 'clients-pg.js', { host: ADDR_B, port: PORTS.pg }),
       client('mysql2', 'clients-mysql2.js', { host: ADDR_B, port: PORTS.mysql }),
