@@ -89,6 +89,24 @@ describeNetns('protect (preload only): the peer vanishes', () => {
     await expectDeath(s, at, ['keepalive']);
   });
 
+  test.concurrent('HTTP/2 (grpc-js transport): idle session, a request 2 s after the vanish fails within timeout of the vanish', async () => {
+    const pair = NetPair.create();
+    pairs.push(pair);
+    const peer = pair.spawnNode(pair.b, fixture('protect-h2-peer.js'), [ADDR_B, String(PORT)]);
+    await peer.waitFor((m) => m.type === 'listening', 10_000);
+    const client = pair.spawnNode(pair.a, '--require', [REGISTER, fixture('protect-h2-client.js'), JSON.stringify({ host: ADDR_B, port: PORT })],
+      { TCP_VITALS_TIMEOUT: `${TIMEOUT / 1000}s` });
+    await client.waitFor((m) => m.type === 'response', 10_000);
+    await sleep(300);
+    pair.vanish();
+    const at = clock();
+    await sleep(2000);
+    client.send({ cmd: 'request' });
+    const err = await client.waitFor((m) => m.type === 'error', TIMEOUT + SLACK_MS + 5000);
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(err.at - at).toBeLessThanOrEqual(TIMEOUT + SLACK_MS);
+  });
+
   test.concurrent('connecting to a silent host: connect() fails within timeout', async () => {
     const s = await start('connect', {}, true);
     const at = clock();

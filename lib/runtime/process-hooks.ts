@@ -19,6 +19,9 @@
  *   peer now owes an ACK).
  * - `net.Socket.prototype._destroy`: an error Node got from the kernel.
  * - diagnostics_channel `net.server.socket`: an accepted connection.
+ * - `http2.connect`, to reach `ClientHttp2Session.prototype.request` once:
+ *   an HTTP/2 session writes to its socket from C++, so `_writeGeneric` never
+ *   sees a request; each request counts as a write to the session's socket.
  *
  * Feature-tested at load: what a Node version lacks is reported by
  * {@link hookSupport}, never assumed. Installed once per process even when two
@@ -63,6 +66,7 @@ export interface HookSupport {
   tcpKeepAlive: boolean;
   tcpClose: boolean;
   write: boolean;
+  http2Request: boolean;
   destroy: boolean;
   serverChannel: boolean;
 }
@@ -91,7 +95,7 @@ function state(): HookState {
   if (!s) {
     s = {
       version: 1, listeners: [], tcpProto: null, ownerSymbol: null, claims: new WeakSet(),
-      support: { tcpConnect: false, tcpKeepAlive: false, tcpClose: false, write: false, destroy: false, serverChannel: false },
+      support: { tcpConnect: false, tcpKeepAlive: false, tcpClose: false, write: false, http2Request: false, destroy: false, serverChannel: false },
     };
     Object.defineProperty(g, STATE_KEY, { value: s, enumerable: false });
     install(s);
@@ -178,6 +182,39 @@ function wrapTcp(s: HookState, handle: object): void {
   }
 }
 
+function wrapHttp2(s: HookState): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const http2 = require('node:http2') as Record<string, Fn>;
+  const connect = http2.connect;
+  if (typeof connect !== 'function') return;
+  const L = s.listeners;
+  let wrapped = false;
+  http2.connect = function (this: unknown, ...args: unknown[]) {
+    const session = connect.apply(this, args) as { socket?: net.Socket } | null;
+    const proto = session ? Object.getPrototypeOf(session) as Record<string, Fn> : null;
+    if (!wrapped && proto && typeof proto.request === 'function') {
+      wrapped = true;
+      const request = proto.request;
+      proto.request = function (this: { socket?: net.Socket; destroyed?: boolean }, ...a: unknown[]) {
+        if (L.length > 0 && !this.destroyed) {
+          const socket = this.socket; // a Proxy that still reads through to the socket's _handle
+          if (socket) {
+            for (const l of L) {
+              try { l.writing?.(socket); } catch (e) { report(e); }
+            }
+          }
+        }
+        return request.apply(this, a);
+      };
+      s.support.http2Request = true;
+    }
+    return session;
+  };
+  // ESM named imports of node:http2 see the wrapped connect too.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
+}
+
 function install(s: HookState): void {
   const SP = net.Socket.prototype as unknown as Record<string, Fn>;
   const L = s.listeners;
@@ -222,6 +259,7 @@ function install(s: HookState): void {
     };
     s.support.destroy = true;
   }
+  wrapHttp2(s);
   try {
     subscribe('net.server.socket', (message) => {
       const socket = (message as { socket?: unknown }).socket;
