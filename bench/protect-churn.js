@@ -9,7 +9,8 @@
 // Raw: the 6 setsockopt calls protect() makes (SO_KEEPALIVE, TCP_KEEPIDLE,
 // TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_RTO_MAX_MS) timed as one
 // native call (deathwatchApply) on an established socket; "per connection
-// set-up" = protected CPU/round - plain CPU/round.
+// set-up" = protected CPU/round - plain CPU/round. A third mode stubs the
+// native call out, to split the set-up into JavaScript and kernel work.
 // usage: node bench/protect-churn.js [--rounds=3000]
 'use strict';
 const { fork } = require('node:child_process');
@@ -28,6 +29,12 @@ function cpuUs(start) { const u = process.cpuUsage(start); return u.user + u.sys
 
 async function client(port, rounds, protect) {
   let handle = null;
+  if (protect === 'js') {
+    // Decomposition only: the hooks and bookkeeping with the native call replaced by a stub.
+    const { native } = require(join(root, 'dist', 'kernel', 'binding'));
+    let fake = 1;
+    native.deathwatchAdd = () => fake++;
+  }
   if (protect) handle = require(join(root, 'dist')).protect({ timeout: 10_000 });
   const round = () => new Promise((resolve, reject) => {
     const s = net.connect({ host: '127.0.0.1', port }, () => s.write('x'));
@@ -40,7 +47,7 @@ async function client(port, rounds, protect) {
   for (let i = 0; i < rounds; i++) await round();
   const cpu = cpuUs(c0), wall = performance.now() - t0;
   let raw = null;
-  if (protect) {
+  if (protect === true) {
     // The raw calls, on one established protected socket.
     const { native } = require(join(root, 'dist', 'kernel', 'binding'));
     const s = await new Promise((resolve) => { const x = net.connect({ host: '127.0.0.1', port }, () => resolve(x)); });
@@ -63,25 +70,26 @@ async function main() {
   const rounds = Number((process.argv.find((a) => a.startsWith('--rounds=')) ?? '--rounds=3000').split('=')[1]);
   const server = fork(__filename, ['server'], { stdio: 'inherit' });
   const { port } = await once(server, 'ready');
-  const plain = [], prot = [], raws = [];
+  const plain = [], prot = [], jsOnly = [], raws = [];
   try {
     for (let i = 0; i < 3; i++) {
-      for (const protect of [false, true]) {
-        const c = fork(__filename, ['client', String(port), String(rounds), protect ? '1' : '0'], { stdio: 'inherit' });
+      for (const protect of ['0', '1', 'js']) {
+        const c = fork(__filename, ['client', String(port), String(rounds), protect], { stdio: 'inherit' });
         const r = await once(c, 'done');
-        (protect ? prot : plain).push(r.cpuUsPerRound);
+        (protect === '1' ? prot : protect === 'js' ? jsOnly : plain).push(r.cpuUsPerRound);
         if (r.raw) raws.push(r.raw);
         c.kill();
       }
     }
   } finally { server.kill(); }
-  const p = median(plain), q = median(prot);
+  const p = median(plain), q = median(prot), j = median(jsOnly);
   const raw = median(raws.map((r) => r.sixSetsockoptNs)) / 1000;
   const full = median(raws.map((r) => r.fullNativeCallNs)) / 1000;
   const result = {
     rounds, plainCpuUsPerRound: p, protectedCpuUsPerRound: q, churnRatio: q / p,
     setupUsPerConnection: q - p, rawSixSetsockoptUs: raw, nativeCallUs: full, setupToRawRatio: (q - p) / raw,
-    runs: { plain, protected: prot },
+    setupToNativeCallRatio: (q - p) / full, jsHooksUsPerConnection: j - p,
+    runs: { plain, protected: prot, jsOnly },
   };
   console.log(JSON.stringify(result));
 }
@@ -90,7 +98,7 @@ if (process.argv[2] === 'server') {
   const srv = net.createServer((s) => { s.on('data', (d) => s.write(d)); s.on('error', () => {}); });
   srv.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => process.send({ type: 'ready', port: srv.address().port }));
 } else if (process.argv[2] === 'client') {
-  client(Number(process.argv[3]), Number(process.argv[4]), process.argv[5] === '1').catch((e) => { console.error(e); process.exit(1); });
+  client(Number(process.argv[3]), Number(process.argv[4]), { 0: false, 1: true, js: 'js' }[process.argv[5]]).catch((e) => { console.error(e); process.exit(1); });
 } else {
   main().catch((e) => { console.error(e); process.exit(1); });
 }

@@ -106,6 +106,8 @@ function onVerdict(fd: number, low: number, _revents: number): void {
 export class ArmedPoller {
   private fds = new Int32Array(64);
   private cookies = new BigUint64Array(64);
+  /** The same cookies as numbers, to compare with the table's without allocating. */
+  private cookieNums = new Float64Array(64);
   private count = 0;
   private out = Buffer.alloc(64 * RECORD_STRIDE);
   private readonly sample = new Sample();
@@ -123,10 +125,12 @@ export class ArmedPoller {
     if (this.count === this.fds.length) {
       const f = new Int32Array(this.count * 2); f.set(this.fds); this.fds = f;
       const c = new BigUint64Array(this.count * 2); c.set(this.cookies); this.cookies = c;
+      const k = new Float64Array(this.count * 2); k.set(this.cookieNums); this.cookieNums = k;
       this.out = Buffer.alloc(this.count * 2 * RECORD_STRIDE);
     }
     this.fds[this.count] = fd;
     this.cookies[this.count] = BigInt(t.cookies[fd]);
+    this.cookieNums[this.count] = t.cookies[fd];
     this.count++;
     const p = this.intervalFor(t.timeouts[fd]);
     if (!this.timer || p < this.period) this.start(p);
@@ -159,8 +163,10 @@ export class ArmedPoller {
     for (let i = 0; i < n; i++) {
       const fd = this.fds[i];
       s.base = i * RECORD_STRIDE;
+      // An entry left by a socket whose fd number was reused since: drop it, leave the new one's flag alone.
+      const current = t.handles[fd] !== undefined && this.cookieNums[i] === t.cookies[fd];
       let keep = false;
-      if (s.errno === 0 && t.handles[fd] !== undefined && (t.flags[fd] & ARMED) !== 0) {
+      if (s.errno === 0 && current && (t.flags[fd] & ARMED) !== 0) {
         const state = s.state;
         if (state === TCP_STATE.SYN_SENT) keep = true;
         else if (state !== TCP_STATE.CLOSE && s.sendQueue > 0) {
@@ -171,8 +177,9 @@ export class ArmedPoller {
       if (keep) {
         this.fds[kept] = fd;
         this.cookies[kept] = this.cookies[i];
+        this.cookieNums[kept] = this.cookieNums[i];
         kept++;
-      } else if (t.handles[fd] !== undefined) {
+      } else if (current) {
         t.flags[fd] &= ~ARMED;
       }
     }
