@@ -9,7 +9,8 @@
         "src-native/queues.cc",
         "src-native/tcp_info.cc",
         "src-native/batch.cc",
-        "src-native/pidfd.cc"
+        "src-native/pidfd.cc",
+        "src-native/deathwatch.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"]

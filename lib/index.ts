@@ -42,3 +42,5 @@ export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './policy
 export type {
   ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch, ServerWatchEvents, ServerSocketEvents,
 } from './policy/server';
+export { protect } from './policy/protect';
+export type { ProtectHandle, ProtectOptions, ProtectStats, ConnectionInfo, MatchResult, ScopeOptions } from './policy/protect';

@@ -48,6 +48,9 @@ Napi::Value JsReadBatch(const Napi::CallbackInfo& info);
 Napi::Value JsPidfdOpen(const Napi::CallbackInfo& info);
 Napi::Value JsInspectFds(const Napi::CallbackInfo& info);
 Napi::Value JsReadFilesInNetns(const Napi::CallbackInfo& info);
+Napi::Value JsDeathwatchOpen(const Napi::CallbackInfo& info);
+Napi::Value JsDeathwatchAdd(const Napi::CallbackInfo& info);
+Napi::Value JsDeathwatchApply(const Napi::CallbackInfo& info);
 }  // namespace tv
 
 static Napi::Object Constants(Napi::Env env) {
@@ -117,6 +120,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, tv::JsPidfdOpen, "pidfdOpen"));
   exports.Set("inspectFds", Napi::Function::New(env, tv::JsInspectFds, "inspectFds"));
   exports.Set("readFilesInNetns", Napi::Function::New(env, tv::JsReadFilesInNetns, "readFilesInNetns"));
+  exports.Set("deathwatchOpen", Napi::Function::New(env, tv::JsDeathwatchOpen, "deathwatchOpen"));
+  exports.Set("deathwatchAdd", Napi::Function::New(env, tv::JsDeathwatchAdd, "deathwatchAdd"));
+  exports.Set("deathwatchApply", Napi::Function::New(env, tv::JsDeathwatchApply, "deathwatchApply"));
   exports.Set("constants", Constants(env));
   return exports;
 }

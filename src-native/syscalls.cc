@@ -5,6 +5,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -13,6 +14,9 @@
 #endif
 #ifndef SIOCOUTQNSD
 #define SIOCOUTQNSD 0x894B
+#endif
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44
 #endif
 
 namespace tv {
@@ -104,6 +108,55 @@ void ReadBatch(const int32_t* fds, const uint64_t* cookies, size_t count,
     }
     std::memcpy(rec, header, sizeof header);
   }
+}
+
+}  // namespace tv
+
+
+namespace tv {
+
+int ApplyProtectOptions(int fd, const ProtectOptions& o) {
+  const int one = 1;
+  int r = SetSockOpt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o.keep_idle_s, sizeof(int));
+  if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o.keep_intvl_s, sizeof(int));
+  if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o.keep_cnt, sizeof(int));
+  if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &o.user_timeout_ms, sizeof(int));
+  if (r == 0 && o.rto_max_ms > 0) {
+    int q = SetSockOpt(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &o.rto_max_ms, sizeof(int));
+    if (q != -ENOPROTOOPT) r = q;
+  }
+  return r;
+}
+
+int EpollCreate() {
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+int EpollAddDeathwatch(int epfd, int fd, uint64_t tag) {
+  struct epoll_event ev;
+  std::memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLERR | EPOLLHUP | EPOLLONESHOT;
+  ev.data.u64 = tag;
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0) return 0;
+  if (errno != EEXIST) return -errno;
+  // The same open file registered again (an fd number the kernel reused after
+  // a close we did not see cannot be here: closing removes it). Re-arm.
+  if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+  return -errno;
+}
+
+int EpollDrain(int epfd, uint64_t* tags, uint32_t* revents, int max) {
+  constexpr int kChunk = 64;
+  struct epoll_event evs[kChunk];
+  int n = epoll_wait(epfd, evs, max < kChunk ? max : kChunk, 0);
+  if (n < 0) return errno == EINTR ? 0 : -errno;
+  for (int i = 0; i < n; i++) {
+    tags[i] = evs[i].data.u64;
+    revents[i] = evs[i].events;
+  }
+  return n;
 }
 
 }  // namespace tv

@@ -44,3 +44,27 @@ void ReadBatch(const int32_t* fds, const uint64_t* cookies, size_t count,
                uint8_t* out, size_t stride);
 
 }  // namespace tv
+
+namespace tv {
+
+// Options protect() puts on a socket, as the kernel takes them. rto_max_ms 0
+// = leave TCP_RTO_MAX_MS alone (it exists from 6.15; older kernels refuse it
+// with ENOPROTOOPT, which is not an error here).
+struct ProtectOptions {
+  int user_timeout_ms;
+  int keep_idle_s;
+  int keep_intvl_s;
+  int keep_cnt;
+  int rto_max_ms;
+};
+// SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT, TCP_USER_TIMEOUT (and TCP_RTO_MAX_MS
+// where the kernel has it): 0 or the first -errno.
+int ApplyProtectOptions(int fd, const ProtectOptions& o);
+// epoll_create1(EPOLL_CLOEXEC): the fd or -errno.
+int EpollCreate();
+// Adds fd to epfd for EPOLLERR|EPOLLHUP, one-shot, with data = tag: 0 or -errno.
+int EpollAddDeathwatch(int epfd, int fd, uint64_t tag);
+// Non-blocking epoll_wait; each event as (tag, revents). Returns the count or -errno.
+int EpollDrain(int epfd, uint64_t* tags, uint32_t* revents, int max);
+
+}  // namespace tv

@@ -102,12 +102,28 @@ export interface NativeBinding {
    * as a number when the namespace cannot be entered.
    */
   readFilesInNetns(nsPath: string, paths: string[]): Array<string | number> | number;
+  /**
+   * Opens this environment's deathwatch (one epoll set + one unref'd uv_poll;
+   * idempotent, a second call replaces the callback and buffer). On kernel
+   * verdicts `callback(count)` runs with `out` holding `count` triples
+   * [fd, cookie low 32 bits, epoll revents] (SO_ERROR is not read). 0 or -errno.
+   */
+  deathwatchOpen(callback: (count: number) => void, out: Float64Array): number;
+  /**
+   * Sets SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT, TCP_USER_TIMEOUT (and
+   * TCP_RTO_MAX_MS when rtoMaxMs > 0 and the kernel has it), reads SO_COOKIE
+   * and adds the fd to the deathwatch, in one call: the cookie, or -errno.
+   */
+  deathwatchAdd(fd: number, userTimeoutMs: number, keepIdleS: number, keepIntervalS: number, keepCount: number, rtoMaxMs: number): number;
+  /** The options of deathwatchAdd only (after a client's setKeepAlive): 0 or -errno. */
+  deathwatchApply(fd: number, userTimeoutMs: number, keepIdleS: number, keepIntervalS: number, keepCount: number, rtoMaxMs: number): number;
   readonly constants: NativeConstants;
 }
 
 const ROOT = join(__dirname, '..', '..');
 const METHODS = [
   'getsockopt', 'setsockopt', 'setsockoptInt', 'cookie', 'queues', 'tcpInfo', 'readBatch', 'pidfdOpen', 'inspectFds', 'readFilesInNetns',
+  'deathwatchOpen', 'deathwatchAdd', 'deathwatchApply',
 ] as const;
 let loaded: NativeBinding | undefined;
 
@@ -165,5 +181,8 @@ export const native: NativeBinding = {
   pidfdOpen: (...a) => loadBinding().pidfdOpen(...a),
   inspectFds: (...a) => loadBinding().inspectFds(...a),
   readFilesInNetns: (...a) => loadBinding().readFilesInNetns(...a),
+  deathwatchOpen: (...a) => loadBinding().deathwatchOpen(...a),
+  deathwatchAdd: (...a) => loadBinding().deathwatchAdd(...a),
+  deathwatchApply: (...a) => loadBinding().deathwatchApply(...a),
   get constants() { return loadBinding().constants; },
 };

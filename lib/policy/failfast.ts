@@ -34,6 +34,7 @@ import { readOne, Registration, Sample, scheduler as sharedScheduler, Scheduler 
 import { stopOnAbort, validateSignal } from '../runtime/signal';
 import { onDestroy } from '../runtime/socket-hooks';
 import { retainedUnacknowledged } from './delivery';
+import { handOver } from '../runtime/process-hooks';
 
 export {
   FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS, FAIL_FAST_PROBE_INTERVAL_MS, FAIL_FAST_RTO_ALLOWANCE_MS, failFastOptions,
@@ -279,6 +280,8 @@ export function failFast(socket: net.Socket, options: FailFastOptions): FailFast
   }
   // Applied before anything is hooked, so a kernel refusal leaves the socket untouched; never
   // on an fd that now belongs to another socket (ESTALE: closed behind Node's back and reused).
+  // A protect()ed socket is taken over: protect() stops watching it and re-applying its options.
+  handOver(socket);
   if (initialFd >= 0) {
     checkedCookie(socket, initialFd);
     setOptions(initialFd, failFastOptions(timeout));

@@ -79,19 +79,21 @@ export async function runMatrix(pair: NetPair, clients: MatrixClient[], timeoutM
   return { goAt, clients: runs };
 }
 
-/** A compact "elapsed ms, error" cell for the report table. */
+/** A compact "elapsed from the issue (from the last time heard), error" cell for the report table. */
 export function cell(r: any): string {
   if (!r) return '-';
   if (r.missing) return 'no result (still pending)';
-  if (r.ok) return `ok ${Math.round(r.elapsedMs)} ms`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const time = r.sinceArmedMs != null ? `${s(r.elapsedMs)} (${s(r.sinceArmedMs)} since heard)` : s(r.elapsedMs);
+  if (r.ok) return `ok ${time}`;
   const e = r.error ?? {};
   const kind = e.closeCode !== undefined ? `close ${e.closeCode}`
-    : e.code !== undefined && typeof e.code === 'number' ? `status ${e.code}`
+    : typeof e.code === 'number' ? `status ${e.code}`
       : [e.name, e.code, e.cause?.code].filter(Boolean).join(' ');
-  return `${Math.round(r.elapsedMs)} ms, ${kind}`;
+  return `${time}, ${kind}`;
 }
 
-/** Prints the client x case table (markdown) of a run. */
+/** The client x case table (markdown) of a run. */
 export function table(title: string, run: MatrixRun): string {
   const rows = Object.values(run.clients).map((c) => `| ${c.name} | ${CASES.map((k) => cell(c.results[k])).join(' | ')} |`);
   return [`${title}`, '| client | a: in flight | b: idle, written 2 s after | c: immediate retry |', '|---|---|---|---|', ...rows].join('\n');

@@ -1,0 +1,236 @@
+/**
+ * Turning what the kernel knows into a death the application sees.
+ *
+ * - Kernel verdicts (TCP_USER_TIMEOUT, keepalive, a reset) arrive through the
+ *   deathwatch (one epoll set, one uv_poll): the socket is destroyed in the
+ *   same loop iteration, whether or not Node is reading it.
+ * - What the kernel never signals in time: a socket with data outstanding.
+ *   The kernel counts TCP_USER_TIMEOUT from the first retransmission, so a
+ *   connection that was idle when the peer vanished and is written to later
+ *   would die `timeout` after the write. Written-to sockets are "armed" and
+ *   polled (tcp_info, one batch read per tick) until everything they sent is
+ *   acknowledged; one whose peer has been silent (no ACK, no data) for
+ *   `timeout` is declared dead then.
+ *
+ * Deaths are PeerGoneErrors (code ETIMEDOUT) with `silentMs`, or for a reset
+ * seen on a socket Node is not reading, Node's own ECONNRESET shape.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { native } from '../../kernel/binding';
+import { applyFd, cookieLow, openDeathwatch, ProtectKernelOptions } from '../../kernel/deathwatch';
+import { DeathReason, peerGoneError, PeerGoneError, systemError } from '../../common/errors';
+import { acknowledgedBy, bytesWrittenBy } from '../../model/accounting';
+import { RECORD_STRIDE, readOne, Sample } from '../../runtime/scheduler';
+import { ownerOf } from '../../runtime/process-hooks';
+import { TCP_INFO_OFFSETS, TCP_STATE } from '../../kernel/tcpinfo';
+import { ARMED, Table } from './table';
+
+const C = native.constants;
+const ETIMEDOUT = 110;
+const OFF = {
+  retransmits: TCP_INFO_OFFSETS.retransmits, probes: TCP_INFO_OFFSETS.probes, sndWnd: TCP_INFO_OFFSETS.sndWnd,
+  lastDataRecv: TCP_INFO_OFFSETS.lastDataRecv, lastAckRecv: TCP_INFO_OFFSETS.lastAckRecv, bytesAcked: TCP_INFO_OFFSETS.bytesAcked,
+};
+
+/** Errors this package built, so a death is counted and published once. */
+export const ownErrors = new WeakSet<Error>();
+
+/** Whoever owns a table: gets the deaths to count and publish. */
+export interface DetectorOwner {
+  readonly table: Table;
+}
+
+const owners = new Set<DetectorOwner>();
+const soError = Buffer.alloc(4);
+
+/** ms since the peer was last heard from, from a tcp_info sample (0 when unknown). */
+export function silentFrom(s: Sample): number {
+  if (!s.has(OFF.lastAckRecv, 4)) return 0;
+  return Math.min(s.u32(OFF.lastAckRecv), s.u32(OFF.lastDataRecv));
+}
+
+/** Bytes written and not acknowledged: exact for plain TCP, an upper bound for TLS. */
+function unacknowledged(socket: net.Socket, s: Sample | null, sendQueue: number): number {
+  const written = bytesWrittenBy(socket);
+  if (!s || !s.has(OFF.bytesAcked, 8)) return written;
+  if (socket instanceof tls.TLSSocket) return Math.min(written, Math.max(0, sendQueue) + socket.writableLength);
+  return written - acknowledgedBy(socket, s.u64(OFF.bytesAcked));
+}
+
+function reasonFrom(s: Sample | null, connectPath: boolean): DeathReason {
+  if (connectPath) return 'retransmit';
+  if (!s) return 'kernel';
+  if (s.u8(OFF.probes) > 0 && s.sendQueue <= 0 && s.u8(OFF.retransmits) === 0) return 'keepalive';
+  if (s.u8(OFF.retransmits) > 0 || s.sendQueue > 0) return 'retransmit';
+  return 'kernel';
+}
+
+function socketAt(t: Table, fd: number): net.Socket | null {
+  const h = t.handles[fd];
+  if (!h) return null;
+  return ownerOf(h as object) ?? t.sockets[fd] ?? null;
+}
+
+/** The epoll verdict for `fd`: destroy its socket if the kernel aborted the connection. */
+function onVerdict(fd: number, low: number, _revents: number): void {
+  for (const o of owners) {
+    const t = o.table;
+    if (t.handles[fd] === undefined || cookieLow(t.cookies[fd]) !== low) continue;
+    const socket = socketAt(t, fd);
+    // A socket still connecting is left to libuv's connect watcher (always
+    // active): reading SO_ERROR here would turn a refused attempt into a success.
+    if (!socket || socket.destroyed || socket.connecting) return;
+    const s = readOne(fd, BigInt(t.cookies[fd]));
+    if (native.getsockopt(fd, C.SOL_SOCKET, C.SO_ERROR, soError) < 0) return;
+    const err = soError.readInt32LE(0);
+    if (err <= 0) return; // an orderly hang-up: Node reads the EOF when it reads
+    let error: Error;
+    if (err === ETIMEDOUT) {
+      const silentMs = s ? silentFrom(s) : 0;
+      const reason = reasonFrom(s, false);
+      const e = peerGoneError(reason, unacknowledged(socket, s, s?.sendQueue ?? 0),
+        `the kernel gave up on the peer (${reason}), silent for ${silentMs} ms`);
+      e.silentMs = silentMs;
+      error = e;
+    } else {
+      error = systemError(err, 'read');
+    }
+    ownErrors.add(error);
+    socket.destroy(error);
+    return;
+  }
+}
+
+/** Sockets with data outstanding, polled until it is acknowledged. */
+export class ArmedPoller {
+  private fds = new Int32Array(64);
+  private cookies = new BigUint64Array(64);
+  /** The same cookies as numbers, to compare with the table's without allocating. */
+  private cookieNums = new Float64Array(64);
+  private count = 0;
+  private out = Buffer.alloc(64 * RECORD_STRIDE);
+  private readonly sample = new Sample();
+  private timer: NodeJS.Timeout | null = null;
+  private period = 1000;
+
+  constructor(private readonly table: Table, private readonly intervalFor: (timeout: number) => number) {}
+
+  get size(): number { return this.count; }
+
+  arm(fd: number): void {
+    const t = this.table;
+    if ((t.flags[fd] & ARMED) !== 0) return;
+    t.flags[fd] |= ARMED;
+    if (this.count === this.fds.length) {
+      const f = new Int32Array(this.count * 2); f.set(this.fds); this.fds = f;
+      const c = new BigUint64Array(this.count * 2); c.set(this.cookies); this.cookies = c;
+      const k = new Float64Array(this.count * 2); k.set(this.cookieNums); this.cookieNums = k;
+      this.out = Buffer.alloc(this.count * 2 * RECORD_STRIDE);
+    }
+    this.fds[this.count] = fd;
+    this.cookies[this.count] = BigInt(t.cookies[fd]);
+    this.cookieNums[this.count] = t.cookies[fd];
+    this.count++;
+    const p = this.intervalFor(t.timeouts[fd]);
+    if (!this.timer || p < this.period) this.start(p);
+  }
+
+  private start(period: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.period = period;
+    this.timer = setInterval(() => this.tick(), period);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (let i = 0; i < this.count; i++) this.table.flags[this.fds[i]] &= ~ARMED;
+    this.count = 0;
+  }
+
+  /** Reads every armed socket once; keeps those still owed an ACK. */
+  tick(): void {
+    const t = this.table;
+    const n = this.count;
+    if (n === 0) { this.stop(); return; }
+    native.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
+    const s = this.sample;
+    s.buf = this.out;
+    let kept = 0;
+    const dead: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const fd = this.fds[i];
+      s.base = i * RECORD_STRIDE;
+      // An entry left by a socket whose fd number was reused since: drop it, leave the new one's flag alone.
+      const current = t.handles[fd] !== undefined && this.cookieNums[i] === t.cookies[fd];
+      let keep = false;
+      if (s.errno === 0 && current && (t.flags[fd] & ARMED) !== 0) {
+        const state = s.state;
+        if (state === TCP_STATE.SYN_SENT) keep = true;
+        else if (state !== TCP_STATE.CLOSE && s.sendQueue > 0) {
+          keep = true;
+          if (silentFrom(s) >= t.timeouts[fd]) { dead.push(fd); keep = false; }
+        }
+      }
+      if (keep) {
+        this.fds[kept] = fd;
+        this.cookies[kept] = this.cookies[i];
+        this.cookieNums[kept] = this.cookieNums[i];
+        kept++;
+      } else if (current) {
+        t.flags[fd] &= ~ARMED;
+      }
+    }
+    this.count = kept;
+    for (const fd of dead) this.silent(fd);
+    if (kept === 0) this.stop();
+  }
+
+  /** The peer of `fd` has been silent for its timeout with data outstanding. */
+  private silent(fd: number): void {
+    const t = this.table;
+    const socket = socketAt(t, fd);
+    if (!socket || socket.destroyed) return;
+    const s = readOne(fd, BigInt(t.cookies[fd]));
+    if (!s) return;
+    const silentMs = silentFrom(s);
+    const unsentOnly = s.unsent > 0 && s.unsent >= s.sendQueue;
+    const reason: DeathReason = unsentOnly ? (s.u32(OFF.sndWnd) === 0 ? 'zero-window' : 'unsent') : 'retransmit';
+    const e = peerGoneError(reason, unacknowledged(socket, s, s.sendQueue),
+      `no ACK or data from the peer for ${silentMs} ms with ${s.sendQueue} bytes outstanding`);
+    e.silentMs = silentMs;
+    ownErrors.add(e);
+    socket.destroy(e);
+  }
+}
+
+/** Starts delivering kernel verdicts for `owner`'s table. */
+export function addDetectorOwner(owner: DetectorOwner): void {
+  openDeathwatch(onVerdict);
+  owners.add(owner);
+}
+
+/** Stops delivering kernel verdicts for `owner`. */
+export function removeDetectorOwner(owner: DetectorOwner): void {
+  owners.delete(owner);
+}
+
+/**
+ * Node got the kernel's ETIMEDOUT itself (read, write or connect): add what
+ * protect() knows (`reason`, `silentMs`, `unacknowledgedBytes`) in place,
+ * before any 'error' listener sees it.
+ */
+export function augmentKernelError(err: PeerGoneError & { syscall?: string }, socket: net.Socket, fd: number, since: number): void {
+  const s = readOne(fd);
+  const connectPath = err.syscall === 'connect' || (s !== null && s.state === TCP_STATE.SYN_SENT);
+  err.reason = reasonFrom(s, connectPath);
+  err.silentMs = connectPath || !s ? Math.round(performance.now() - since) : silentFrom(s);
+  err.unacknowledgedBytes = unacknowledged(socket, s, s?.sendQueue ?? 0);
+}
+
+/** Re-applies the options after a client's setKeepAlive. */
+export function reapply(fd: number, o: ProtectKernelOptions): number {
+  return applyFd(fd, o);
+}

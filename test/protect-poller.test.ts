@@ -1,0 +1,59 @@
+/**
+ * The data-outstanding poller of protect(), on real loopback sockets: an fd
+ * number reused by a new socket while the old one's entry is still queued
+ * must not disarm the new socket (regression: the stale entry cleared the
+ * slot's ARMED flag, and the new socket's own entry was then dropped).
+ */
+import * as net from 'node:net';
+import { ArmedPoller } from '../lib/policy/protect/detector';
+import { ARMED, Table } from '../lib/policy/protect/table';
+import { native } from '../lib/kernel/binding';
+
+const sockets: net.Socket[] = [];
+let server: net.Server;
+let port = 0;
+
+beforeAll(async () => {
+  server = net.createServer({ pauseOnConnect: true }, (s) => { sockets.push(s); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  port = (server.address() as net.AddressInfo).port;
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+});
+
+function connect(): Promise<net.Socket> {
+  return new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => resolve(s)); sockets.push(s); });
+}
+const fdOf = (s: net.Socket): number => (s as unknown as { _handle: { fd: number } })._handle.fd;
+
+test('a reused fd number keeps the new socket armed', async () => {
+  const table = new Table();
+  const poller = new ArmedPoller(table, () => 1000);
+  try {
+    const a = await connect();
+    const fd = fdOf(a);
+    table.set(fd, {} as never, a, Number(native.cookie(fd)), 60_000, 0, 0);
+    poller.arm(fd);
+    // a goes away; b gets the same fd number before the poller's next tick.
+    await new Promise((r) => { a.once('close', r); a.destroy(); });
+    table.clear(fd);
+    let b: net.Socket | null = null;
+    for (let i = 0; i < 20 && !b; i++) {
+      const c = await connect();
+      if (fdOf(c) === fd) b = c;
+    }
+    expect(b).not.toBeNull();
+    table.set(fd, {} as never, b!, Number(native.cookie(fd)), 60_000, 0, 0);
+    b!.write(Buffer.alloc(8 << 20)); // the peer never reads: data stays outstanding
+    await new Promise((r) => setTimeout(r, 50));
+    poller.arm(fd);
+    expect(poller.size).toBe(2); // the stale entry and b's
+    poller.tick();
+    expect(poller.size).toBe(1);
+    expect(table.flags[fd] & ARMED).toBe(ARMED);
+  } finally {
+    poller.stop();
+  }
+});
