@@ -30,6 +30,7 @@ describe('diagnoseReading', () => {
     ['closed', { ...base, state: 'CLOSE_WAIT' } as DiagnoseInfo, empty],
     ['closed', { ...base, state: 'CLOSE' } as DiagnoseInfo, empty],
     ['network', { ...base, state: 'CLOSE', retransmits: 3 } as DiagnoseInfo, empty], // killed by the kernel's ETIMEDOUT
+    ['network', { ...base, state: 'CLOSE', probes: 2 } as DiagnoseInfo, empty], // killed by unanswered keepalive probes
   ] as Array<[string, DiagnoseInfo, typeof empty]>)('%s (%#)', (verdict, info, q) => {
     expect(diagnoseReading(info, q, NOW).verdict).toBe(verdict);
   });

@@ -58,6 +58,8 @@ describeNetns('failFast: the peer vanishes', () => {
     expect(err.code).toBe('ETIMEDOUT');
     expect(err.reason).toBe('retransmit');
     expect(elapsed).toBeLessThanOrEqual(timeout + SLACK_MS);
+    // The death carries diagnose()'s verdict and is published on tcp-vitals:death.
+    expect({ verdict: err.verdict, published: err.published }).toEqual({ verdict: 'network', published: true });
     // Nothing sent after the vanish can have arrived, so the peer's count is final.
     const peerCounts = await peerStats(s.peer);
     expect(err.unacknowledgedBytes).toBeGreaterThan(0);
@@ -93,6 +95,7 @@ describeNetns('failFast: the peer vanishes', () => {
     expect(err.syscall).toBe('read');
     expect(err.unacknowledgedBytes).toBe(0);
     expect(elapsed).toBeLessThanOrEqual(timeout + SLACK_MS);
+    expect({ verdict: err.verdict, published: err.published }).toEqual({ verdict: 'network', published: true });
   });
 
   test.concurrent('while the client socket is paused: the watcher reports what Node does not', async () => {

@@ -43,6 +43,8 @@ async function expectDeath(s: Scenario, from: number, reasons: string[]) {
   // The bound counted from the last moment the peer was heard from.
   expect(typeof err.silentMs).toBe('number');
   expect(err.silentMs).toBeLessThanOrEqual(TIMEOUT + POLL + 250);
+  // diagnose()'s verdict of the last reading rides on the error: a vanished host is the network.
+  expect({ verdict: err.verdict, evidence: err.evidence }).toMatchObject({ verdict: 'network', evidence: expect.stringContaining("the network or the peer's host is gone") });
   const death = await s.client.waitFor((m) => m.type === 'death', 2000);
   expect(death).toMatchObject({ code: 'ETIMEDOUT', reason: err.reason, same: true });
   const stats = await s.client.request({ cmd: 'stats' }, 'stats', 5000);

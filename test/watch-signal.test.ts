@@ -3,7 +3,6 @@
  * and the watcher as an async-iterable emitter (`events.on(watcher, 'dead')`).
  */
 import { on } from 'node:events';
-import * as net from 'node:net';
 import { fdOf } from '../lib/kernel/fd';
 import { failFast } from '../lib/policy/failfast';
 import { SocketWatcher, watch } from '../lib/policy/watch';

@@ -78,6 +78,13 @@ export function codedError(code: string, message: string): Error & { code: strin
   return err;
 }
 
+/** The verdict a death carries: diagnose()'s Diagnosis (docs/api-diagnose.md), of which these fields are read here. */
+export interface DeathDiagnosis {
+  readonly verdict: string;
+  readonly evidence: string;
+  readonly durationMs: number | null;
+}
+
 /** Why the kernel or tcp-vitals declared a connection dead. */
 export type DeathReason = 'retransmit' | 'keepalive' | 'zero-window' | 'unsent' | 'kernel';
 
@@ -122,6 +129,11 @@ export class PeerGoneError extends Error {
   declare unacknowledged?: Buffer;
   /** How long the peer had been silent when the death was detected, ms (when known). */
   declare silentMs?: number;
+  /**
+   * diagnose()'s verdict of the last reading before the death ('network',
+   * 'peer-not-reading', 'peer-app-silent', ...), with the evidence in words.
+   */
+  declare diagnosis?: DeathDiagnosis;
 
   constructor(reason: DeathReason, unacknowledgedBytes: number, detail: string, options?: { cause?: unknown }) {
     super(`connection timed out (${reason}): ${detail}`, options);

@@ -82,6 +82,10 @@ export function diagnoseReading(info: DiagnoseInfo, q: Queues, now: number = Dat
   if (info.state === 'CLOSE' && info.retransmits > 0) {
     return make('network', `the kernel gave up after ${info.retransmits} retransmission timeouts: the network or the peer's host is gone; state CLOSE`, null);
   }
+  // ... and tcpi_probes of one it killed because keepalive probes went unanswered.
+  if (info.state === 'CLOSE' && info.probes > 0) {
+    return make('network', `the kernel gave up after ${info.probes} unanswered keepalive probes (${heard}): the network or the peer's host is gone; state CLOSE`, null);
+  }
   if (!OPEN_STATES.has(info.state)) {
     const why = info.state === 'CLOSE_WAIT' ? 'the peer closed its side (FIN received)'
       : info.state === 'CLOSE' ? 'the connection is closed' : 'the connection is closing';

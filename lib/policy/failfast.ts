@@ -33,6 +33,7 @@ import { unacknowledgedOfSocket } from '../runtime/accounting';
 import { readOne, Registration, Sample, scheduler as sharedScheduler, Scheduler } from '../runtime/scheduler';
 import { stopOnAbort, validateSignal } from '../runtime/signal';
 import { onDestroy } from '../runtime/socket-hooks';
+import { announceDeath, describeDeath } from '../runtime/death';
 import { retainedUnacknowledged } from './delivery';
 import { handOver } from '../runtime/process-hooks';
 
@@ -201,17 +202,18 @@ export class FailFastController implements FailFastHandle {
     const verdict = failFastStep(this.state, r, now, this.timeout);
     if (verdict === null) return;
     if (verdict.kind === 'orderly') this.stop();
-    else this.die(verdict.reason, r, verdict.detail);
+    else this.die(verdict.reason, r, verdict.detail, s);
   };
 
-  private die(reason: DeathReason, r: FailFastReading, detail: string): void {
+  private die(reason: DeathReason, r: FailFastReading, detail: string, s: Sample): void {
     const socket = this.socket;
     if (this.stopped || socket.destroyed) return;
-    const err = peerGoneError(reason, unacknowledgedOfSocket(socket, r.bytesAcked, r.sendQueue), detail);
+    const err = describeDeath(peerGoneError(reason, unacknowledgedOfSocket(socket, r.bytesAcked, r.sendQueue), detail), s);
     const retained = retainedUnacknowledged(socket);
     if (Buffer.isBuffer(retained)) err.unacknowledged = retained;
     this.stop();
     socket.destroy(err);
+    announceDeath(socket, err);
   }
 
   /** Augments an ETIMEDOUT that Node itself got from the kernel (read/write/connect). */
@@ -229,9 +231,11 @@ export class FailFastController implements FailFastHandle {
     const r = s ? readingOf(s, socket.writableEnded) : null;
     let reason = timeoutPath(this.state.hint, r);
     if (reason === null && e.syscall === 'connect') reason = 'retransmit';
-    markPeerGone(err, reason ?? 'kernel', unacknowledgedOfSocket(socket, r ? r.bytesAcked : -1, r ? r.sendQueue : -1));
+    const gone = describeDeath(markPeerGone(err, reason ?? 'kernel',
+      unacknowledgedOfSocket(socket, r ? r.bytesAcked : -1, r ? r.sendQueue : -1)), s);
     const retained = retainedUnacknowledged(socket);
-    if (Buffer.isBuffer(retained)) e.unacknowledged = retained;
+    if (Buffer.isBuffer(retained)) gone.unacknowledged = retained;
+    announceDeath(socket, gone);
   };
 }
 

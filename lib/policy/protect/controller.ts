@@ -3,7 +3,7 @@
  * SYN, with no per-client code. See docs/api-protect.md.
  */
 import * as net from 'node:net';
-import { codedError, PeerGoneError } from '../../common/errors';
+import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
 import { ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
 import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
 import {
@@ -176,7 +176,7 @@ class Protector implements HookListener {
     if (ownErrors.has(error)) {
       if (e.code !== 'ETIMEDOUT') { this.counters.death('reset', undefined); return; }
     } else {
-      if (e.code !== 'ETIMEDOUT' || typeof e.reason === 'string') return;
+      if (e.code !== 'ETIMEDOUT' || isPeerGoneError(e)) return;
       augmentKernelError(e, socket, fd, this.table.since[fd]);
       ownErrors.add(error);
     }

@@ -16,21 +16,22 @@
  * seen on a socket Node is not reading, Node's own ECONNRESET shape.
  */
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { native } from '../../kernel/binding';
 import { applyFd, cookieLow, openDeathwatch, ProtectKernelOptions } from '../../kernel/deathwatch';
-import { DeathReason, peerGoneError, PeerGoneError, systemError } from '../../common/errors';
-import { acknowledgedBy, bytesWrittenBy } from '../../model/accounting';
+import { DeathReason, markPeerGone, peerGoneError, PeerGoneError, systemError } from '../../common/errors';
+import { timeoutPath } from '../../model/reason';
+import { unacknowledgedOfSocket } from '../../runtime/accounting';
+import { describeDeath, silentFrom } from '../../runtime/death';
 import { RECORD_STRIDE, readOne, Sample } from '../../runtime/scheduler';
 import { ownerOf } from '../../runtime/process-hooks';
 import { TCP_INFO_OFFSETS, TCP_STATE } from '../../kernel/tcpinfo';
 import { ARMED, Table } from './table';
 
 const C = native.constants;
-const ETIMEDOUT = 110;
+const ETIMEDOUT = C.ETIMEDOUT;
 const OFF = {
   retransmits: TCP_INFO_OFFSETS.retransmits, probes: TCP_INFO_OFFSETS.probes, sndWnd: TCP_INFO_OFFSETS.sndWnd,
-  lastDataRecv: TCP_INFO_OFFSETS.lastDataRecv, lastAckRecv: TCP_INFO_OFFSETS.lastAckRecv, bytesAcked: TCP_INFO_OFFSETS.bytesAcked,
+  bytesAcked: TCP_INFO_OFFSETS.bytesAcked,
 };
 
 /** Errors this package built, so a death is counted and published once. */
@@ -44,26 +45,21 @@ export interface DetectorOwner {
 const owners = new Set<DetectorOwner>();
 const soError = Buffer.alloc(4);
 
-/** ms since the peer was last heard from, from a tcp_info sample (0 when unknown). */
-export function silentFrom(s: Sample): number {
-  if (!s.has(OFF.lastAckRecv, 4)) return 0;
-  return Math.min(s.u32(OFF.lastAckRecv), s.u32(OFF.lastDataRecv));
+export { silentFrom };
+
+/** Bytes written and not acknowledged (the one formula: exact for plain TCP, an upper bound for TLS). */
+function unacknowledged(socket: net.Socket, s: Sample | null): number {
+  return unacknowledgedOfSocket(socket, s && s.has(OFF.bytesAcked, 8) ? s.u64(OFF.bytesAcked) : -1, s ? s.sendQueue : -1);
 }
 
-/** Bytes written and not acknowledged: exact for plain TCP, an upper bound for TLS. */
-function unacknowledged(socket: net.Socket, s: Sample | null, sendQueue: number): number {
-  const written = bytesWrittenBy(socket);
-  if (!s || !s.has(OFF.bytesAcked, 8)) return written;
-  if (socket instanceof tls.TLSSocket) return Math.min(written, Math.max(0, sendQueue) + socket.writableLength);
-  return written - acknowledgedBy(socket, s.u64(OFF.bytesAcked));
-}
-
+/** The death path of a connection the kernel timed out (the one classifier, model/reason). */
 function reasonFrom(s: Sample | null, connectPath: boolean): DeathReason {
   if (connectPath) return 'retransmit';
   if (!s) return 'kernel';
-  if (s.u8(OFF.probes) > 0 && s.sendQueue <= 0 && s.u8(OFF.retransmits) === 0) return 'keepalive';
-  if (s.u8(OFF.retransmits) > 0 || s.sendQueue > 0) return 'retransmit';
-  return 'kernel';
+  return timeoutPath(null, {
+    state: s.state, sendQueue: s.sendQueue, unsent: s.unsent, retransmits: s.u8(OFF.retransmits),
+    probes: s.u8(OFF.probes), sndWnd: s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined,
+  }) ?? 'kernel';
 }
 
 function socketAt(t: Table, fd: number): net.Socket | null {
@@ -89,10 +85,10 @@ function onVerdict(fd: number, low: number, _revents: number): void {
     if (err === ETIMEDOUT) {
       const silentMs = s ? silentFrom(s) : 0;
       const reason = reasonFrom(s, false);
-      const e = peerGoneError(reason, unacknowledged(socket, s, s?.sendQueue ?? 0),
+      const e = peerGoneError(reason, unacknowledged(socket, s),
         `the kernel gave up on the peer (${reason}), silent for ${silentMs} ms`);
       e.silentMs = silentMs;
-      error = e;
+      error = describeDeath(e, s);
     } else {
       error = systemError(err, 'read');
     }
@@ -198,9 +194,10 @@ export class ArmedPoller {
     const silentMs = silentFrom(s);
     const unsentOnly = s.unsent > 0 && s.unsent >= s.sendQueue;
     const reason: DeathReason = unsentOnly ? (s.u32(OFF.sndWnd) === 0 ? 'zero-window' : 'unsent') : 'retransmit';
-    const e = peerGoneError(reason, unacknowledged(socket, s, s.sendQueue),
+    const e = peerGoneError(reason, unacknowledged(socket, s),
       `no ACK or data from the peer for ${silentMs} ms with ${s.sendQueue} bytes outstanding`);
     e.silentMs = silentMs;
+    describeDeath(e, s);
     ownErrors.add(e);
     socket.destroy(e);
   }
@@ -225,9 +222,8 @@ export function removeDetectorOwner(owner: DetectorOwner): void {
 export function augmentKernelError(err: PeerGoneError & { syscall?: string }, socket: net.Socket, fd: number, since: number): void {
   const s = readOne(fd);
   const connectPath = err.syscall === 'connect' || (s !== null && s.state === TCP_STATE.SYN_SENT);
-  err.reason = reasonFrom(s, connectPath);
   err.silentMs = connectPath || !s ? Math.round(performance.now() - since) : silentFrom(s);
-  err.unacknowledgedBytes = unacknowledged(socket, s, s?.sendQueue ?? 0);
+  describeDeath(markPeerGone(err, reasonFrom(s, connectPath), unacknowledged(socket, s)), s);
 }
 
 /** Re-applies the options after a client's setKeepAlive. */
