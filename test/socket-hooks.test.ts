@@ -171,3 +171,44 @@ test('identity: an fd closed behind Node\'s back and reused is refused (ESTALE) 
     again: true, reused: true, differs: true, checked: estale, watch: estale, failFast: estale,
   });
 });
+
+test('identity: one-shot reads and writes on a socket whose fd was closed behind Node\'s back and reused are refused (ESTALE), and the new socket is untouched', () => {
+  const script = `
+    const net = require('net');
+    const fs = require('fs');
+    const tv = require(${JSON.stringify(DIST)});
+    const { fdOf } = require(${JSON.stringify(join(DIST, 'kernel', 'fd'))});
+    const codeOf = (f) => { try { f(); return null; } catch (e) { return e.code + ' ' + e.syscall; } };
+    const srv = net.createServer((p) => p.resume()).listen(0, '127.0.0.1', () => {
+      const a = net.connect(srv.address().port, '127.0.0.1', async () => {
+        const fd = fdOf(a);
+        const first = tv.tcpInfo(a).state; // first sight: the cookie is remembered
+        a.pause();
+        fs.closeSync(fd);
+        let b = null;
+        for (let i = 0; i < 20; i++) {
+          const c = net.connect(srv.address().port, '127.0.0.1');
+          await new Promise((r) => c.once('connect', r));
+          if (fdOf(c) === fd) { b = c; break; }
+        }
+        const before = tv.getOptions(b).userTimeout;
+        console.log(JSON.stringify({
+          first, reused: b !== null,
+          tcpInfo: codeOf(() => tv.tcpInfo(a)),
+          queues: codeOf(() => tv.queues(a)),
+          getOptions: codeOf(() => tv.getOptions(a)),
+          setOptions: codeOf(() => tv.setOptions(a, { userTimeout: 1234 })),
+          setsockopt: codeOf(() => tv.setsockopt(a, tv.constants.IPPROTO_TCP, tv.constants.TCP_USER_TIMEOUT, 4321)),
+          newSocketUnchanged: tv.getOptions(b).userTimeout === before,
+        }));
+        process.exit(0);
+      });
+    });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+  expect(r.status).toBe(0);
+  const estale = 'ESTALE getsockopt';
+  expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({
+    first: 'ESTABLISHED', reused: true, tcpInfo: estale, queues: estale, getOptions: estale, setOptions: estale, setsockopt: estale,
+    newSocketUnchanged: true,
+  });
+});

@@ -12,10 +12,10 @@
  * A failed cookie read is an error, never 0n (0n would turn the native
  * reuse guard off).
  */
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import { native } from './binding';
 import { SystemError, systemError } from '../common/errors';
-import { fdOf, handleOf } from './fd';
+import { fdOf, handleOf, Target } from './fd';
 
 /** ESTALE as a Node-shaped system error (libuv has no name for it, so util.getSystemErrorName() does not either). */
 function staleError(detail: string): SystemError {
@@ -67,4 +67,18 @@ export function cookieOrNone(socket: net.Socket, fd: number): bigint | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * fdOf() for the one-shot reads and writes (tcpInfo, queues, get/setsockopt,
+ * setOptions, getOptions, delivery, reset): for a net.Socket, the fd is also
+ * checked against the cookie remembered at the package's first sight of the
+ * socket, so an fd closed behind Node's back and reused by another socket is
+ * refused (ESTALE) instead of read or changed. A bare fd number is taken as
+ * given.
+ */
+export function socketFd(target: Target, name = 'target'): number {
+  const fd = fdOf(target, name);
+  if (target instanceof net.Socket) checkedCookie(target, fd);
+  return fd;
 }

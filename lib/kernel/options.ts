@@ -5,7 +5,8 @@
  */
 import { native } from './binding';
 import { check, invalidArgType, invalidArgValue, systemError } from '../common/errors';
-import { fdOf, requireTcp, Target } from './fd';
+import { requireTcp, Target } from './fd';
+import { socketFd } from './identity';
 import { INT32_MAX, ownOption, validateBoolean, validateInteger, validateObject, validateWholeSeconds } from '../common/validate';
 
 const C = native.constants;
@@ -147,7 +148,7 @@ export function setOptions(target: Target, options: SocketOptions): void {
   const ops = plan(options);
   const fallible = ops.filter((op) => FALLIBLE.has(op.label));
   const ordered = [...fallible, ...ops.filter((op) => !FALLIBLE.has(op.label))];
-  const fd = fdOf(target);
+  const fd = socketFd(target);
   // SOL_SOCKET options would succeed on a UDP or Unix socket and the TCP ones
   // fail after them: refuse a non-TCP socket before touching anything.
   requireTcp(fd, 'setsockopt');
@@ -183,7 +184,7 @@ function readInt(fd: number, level: number, name: number): number | undefined {
  * that is not TCP gives `getsockopt ENOTSUP (not a TCP socket)`.
  */
 export function getOptions(target: Target): Required<Omit<SocketOptions, 'rtoMax'>> & Pick<SocketOptions, 'rtoMax'> {
-  const fd = fdOf(target);
+  const fd = socketFd(target);
   requireTcp(fd, 'getsockopt');
   const T = C.IPPROTO_TCP, S = C.SOL_SOCKET;
   const int = (level: number, name: number) => readInt(fd, level, name) ?? 0;

@@ -1,7 +1,8 @@
 /** Generic socket options, queue sizes and SO_COOKIE. */
 import { native } from './binding';
 import { check, invalidArgType } from '../common/errors';
-import { fdOf, Target } from './fd';
+import { Target } from './fd';
+import { socketFd } from './identity';
 import { validateInteger } from '../common/validate';
 
 /** Kernel constants from the addon (SOL_SOCKET, IPPROTO_TCP, TCP_*, SO_*, SIOC*). */
@@ -20,7 +21,7 @@ export function getsockopt(target: Target, level: number, name: number, size?: n
   validateInteger('level', level, 0, 0x7fffffff);
   validateInteger('name', name, 0, 0x7fffffff);
   if (size !== undefined) validateInteger('size', size, 1, 65536);
-  const fd = fdOf(target);
+  const fd = socketFd(target);
   if (size === undefined) {
     intScratch.fill(0);
     check(native.getsockopt(fd, level, name, intScratch), 'getsockopt');
@@ -47,7 +48,7 @@ export function setsockopt(target: Target, level: number, name: number, value: n
     if (value.length > 65536) validateInteger('value.length', value.length, 0, 65536);
     bytes = value;
   } else throw invalidArgType('value', 'of type number, boolean, Buffer or Uint8Array', value);
-  const fd = fdOf(target);
+  const fd = socketFd(target);
   if (bytes) check(native.setsockopt(fd, level, name, bytes), 'setsockopt');
   else check(native.setsockoptInt(fd, level, name, int), 'setsockopt');
 }
@@ -74,7 +75,7 @@ const queueScratch = new Int32Array(3);
  * SIOCOUTQ are FIONREAD and TIOCOUTQ and would answer for a pipe or tty.
  */
 export function queues(target: Target): Queues {
-  const fd = fdOf(target);
+  const fd = socketFd(target);
   check(native.queues(fd, queueScratch), 'ioctl');
   const [sendQueue, unsent, receiveQueue] = queueScratch;
   return { sendQueue, unsent, unacknowledged: sendQueue - unsent, receiveQueue };
@@ -85,7 +86,7 @@ export function queues(target: Target): Queues {
  * 4.12+). The same for every descriptor of one socket.
  */
 export function socketCookie(target: Target): bigint {
-  const fd = fdOf(target);
+  const fd = socketFd(target);
   const r = native.cookie(fd);
   if (typeof r === 'number') check(r, 'getsockopt', 'SO_COOKIE');
   return r as bigint;

@@ -7,7 +7,8 @@
 import { native } from './binding';
 import { check, invalidArgType, outOfRange } from '../common/errors';
 import { validateInteger } from '../common/validate';
-import { fdOf, Target } from './fd';
+import { Target } from './fd';
+import { socketFd } from './identity';
 import { LITERAL_DECODERS, LiteralDecoder } from './tcpinfo-decode.generated';
 import {
   TCP_INFO_FIELDS, TCP_INFO_KIND_SIZE, TCP_STATES, TcpInfoFieldKind,
@@ -278,7 +279,7 @@ export function readTcpInfoRaw(fd: number): { buf: Buffer; length: number } {
  * (TCP_INFO)` for a closed fd).
  */
 export function tcpInfo(target: Target): TcpInfo {
-  const fd = fdOf(target);
+  const fd = socketFd(target);
   const { buf, length } = readTcpInfoRaw(fd);
   return decodeChecked(buf, length, 0);
 }

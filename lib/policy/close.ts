@@ -11,7 +11,8 @@ import * as net from 'node:net';
 import { native } from '../kernel/binding';
 import { acked, followDelivery } from './delivery';
 import { check, codedError, invalidArgType } from '../common/errors';
-import { fdOf, handleOf, requireTcpSocket } from '../kernel/fd';
+import { handleOf, requireTcpSocket } from '../kernel/fd';
+import { socketFd } from '../kernel/identity';
 import { ownOption, validateObject, validateInteger } from '../common/validate';
 
 /** Default gracefulClose() timeout, ms (Apache's lingering close also gives up after 30 s). */
@@ -179,7 +180,7 @@ export function reset(socket: net.Socket): net.Socket {
     socket.once('connect', () => reset(socket));
     return socket;
   }
-  const fd = fdOf(socket, 'socket');
+  const fd = socketFd(socket, 'socket');
   check(native.setsockopt(fd, native.constants.SOL_SOCKET, native.constants.SO_LINGER, lingerZero), 'setsockopt', 'SO_LINGER');
   return socket.destroy();
 }

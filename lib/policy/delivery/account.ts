@@ -4,7 +4,8 @@
 import * as net from 'node:net';
 import { acknowledgedFrom, bytesWrittenBy, synOffset } from '../../model/accounting';
 import { codedError, invalidArgType, invalidArgValue } from '../../common/errors';
-import { fdOf, requireTcpSocket } from '../../kernel/fd';
+import { requireTcpSocket } from '../../kernel/fd';
+import { socketFd } from '../../kernel/identity';
 import { finQueued, isTls, Reading, readNow } from './reading';
 
 /** Byte accounting of a socket; all values in bytes. */
@@ -70,7 +71,7 @@ export function delivery(socket: net.Socket): Delivery {
     const written = bytesWrittenBy(socket);
     return { written, acknowledged: 0, inKernel: 0, inUserland: written };
   }
-  const fd = fdOf(socket, 'socket');
+  const fd = socketFd(socket, 'socket');
   const r = readNow(fd, 0n);
   if (!r) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
   return account(socket, r);
