@@ -19,26 +19,12 @@ export function bytesWrittenBy(socket: Socket): number {
 }
 
 /**
- * Sequence numbers tcpi_bytes_acked counts besides data at the start of the
- * connection: 1 (the SYN) for a socket that connected, 0 for one a server
- * accepted (Node sets `socket.server` on those).
- */
-export function synOffset(socket: Socket): 0 | 1 {
-  return (socket as Socket & { server?: unknown }).server ? 0 : 1;
-}
-
-/**
  * Bytes of `written` the peer acknowledged, from tcpi_bytes_acked. `syn` is
- * {@link synOffset} (default 1, a connecting socket); a FIN's ACK adds one
+ * 1 for a connecting socket (its SYN is counted), 0 for an accepted one (default 1); a FIN's ACK adds one
  * more, hence the clamp.
  */
 export function acknowledgedFrom(bytesAcked: number, written: number, syn: 0 | 1 = 1): number {
   return Math.min(written, Math.max(0, bytesAcked - syn));
-}
-
-/** Bytes of what the application wrote to `socket` that the peer acknowledged. */
-export function acknowledgedBy(socket: Socket, bytesAcked: number): number {
-  return acknowledgedFrom(bytesAcked, bytesWrittenBy(socket), synOffset(socket));
 }
 
 /** Bytes the application wrote that the peer has not acknowledged. */
@@ -56,7 +42,7 @@ export interface UnacknowledgedInput {
   sendQueue: number;
   /** Bytes still in Node's userland buffer (`socket.writableLength`). */
   userland: number;
-  /** {@link synOffset}: 1 for a connecting socket, 0 for an accepted one. */
+  /** 1 for a connecting socket (tcpi_bytes_acked counts its SYN), 0 for an accepted one. */
   syn: 0 | 1;
   /** A TLS socket: Node counts plaintext, the kernel ciphertext. */
   tls: boolean;

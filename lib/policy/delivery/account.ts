@@ -2,7 +2,8 @@
  * Byte accounting of a socket from one {@link Reading}, and `delivery()`.
  */
 import * as net from 'node:net';
-import { acknowledgedFrom, bytesWrittenBy, synOffset } from '../../model/accounting';
+import { acknowledgedFrom, bytesWrittenBy } from '../../model/accounting';
+import { synOffset, unacknowledgedOfSocket } from '../../runtime/accounting';
 import { codedError, invalidArgType, invalidArgValue } from '../../common/errors';
 import { requireTcpSocket } from '../../kernel/fd';
 import { socketFd } from '../../kernel/identity';
@@ -37,15 +38,10 @@ export function account(socket: net.Socket, r: Reading): Delivery {
   return { written, acknowledged, inKernel, inUserland: Math.max(0, written - acknowledged - inKernel) };
 }
 
-/** Unacknowledged bytes for an error: exact for plain TCP, an upper bound for TLS (see docs). */
+/** Unacknowledged bytes for an error: the one formula (runtime/accounting), exact for plain TCP, an upper bound for TLS. */
 export function unacknowledgedOf(socket: net.Socket, r: Reading | null): number {
-  const written = bytesWrittenBy(socket);
-  if (!r) return written;
-  if (isTls(socket)) {
-    return Math.min(written, Math.max(0, r.sendQueue - finQueued(socket, r.state)) + socket.writableLength);
-  }
-  const d = account(socket, r);
-  return d.written - d.acknowledged;
+  if (!r) return bytesWrittenBy(socket);
+  return unacknowledgedOfSocket(socket, r.bytesAcked, Math.max(0, r.sendQueue - finQueued(socket, r.state)));
 }
 
 /** Throws ERR_INVALID_ARG_TYPE unless `socket` is a net.Socket (tls.TLSSocket included). */

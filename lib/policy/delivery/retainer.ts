@@ -10,6 +10,7 @@
  */
 import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
+import { userlandBuffered } from '../../runtime/socket-hooks';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -117,6 +118,5 @@ export function toBuffer(chunk: unknown, encoding: string): Buffer {
 
 /** Chunks still queued in Node's Writable (not yet handed to _write), in order, as views. */
 export function pendingUserland(socket: net.Socket): Buffer[] {
-  const pending = (socket as net.Socket & { writableBuffer?: Array<{ chunk: unknown; encoding: string }> }).writableBuffer;
-  return pending ? pending.map((e) => toBuffer(e.chunk, e.encoding)) : [];
+  return userlandBuffered(socket).map((e) => toBuffer(e.chunk, e.encoding));
 }
