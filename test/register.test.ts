@@ -26,6 +26,12 @@ function run(node: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ro
 /** This Node plus every binary in TCP_VITALS_TEST_NODES (comma-separated paths; .ci/run installs 18 and 24). */
 const nodes: string[] = [process.execPath, ...(process.env.TCP_VITALS_TEST_NODES ?? '').split(',').filter(Boolean)];
 
+// Under CI the coverage must include Node 18 and 24 (.ci/run installs them): a missing install is a failure, not less coverage.
+(process.env.CI === 'true' ? test : test.skip)('CI covers Node 18, 20-or-this, and 24', () => {
+  const majors = nodes.map((n) => spawnSync(n, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout.trim());
+  expect(majors).toEqual(expect.arrayContaining(['18', '24']));
+});
+
 describe.each(nodes)('coverage with %s', (node) => {
   test('every way of opening TCP gets the options, before or with the SYN, and servers=1 covers accepted sockets', () => {
     expect(existsSync(node)).toBe(true);
