@@ -11,46 +11,26 @@
 #include "pidfd.h"
 #include "syscalls.h"
 
-// Newer than some build hosts' headers; values are the kernel ABI.
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
-#ifndef SIOCOUTQNSD
-#define SIOCOUTQNSD 0x894B
-#endif
-#ifndef SO_MAX_PACING_RATE
-#define SO_MAX_PACING_RATE 47
-#endif
-#ifndef TCP_USER_TIMEOUT
-#define TCP_USER_TIMEOUT 18
-#endif
-#ifndef TCP_NOTSENT_LOWAT
-#define TCP_NOTSENT_LOWAT 25
-#endif
-#ifndef TCP_RTO_MAX_MS
-#define TCP_RTO_MAX_MS 44
-#endif
-#ifndef TCP_RTO_MIN_US
-#define TCP_RTO_MIN_US 45
-#endif
-#ifndef TCP_DELACK_MAX_US
-#define TCP_DELACK_MAX_US 46
-#endif
+// Every N-API function, once: (JavaScript name, C++ function).
+#define TV_FUNCTIONS(X)                    \
+  X(getsockopt, JsGetSockOpt)             \
+  X(setsockopt, JsSetSockOpt)             \
+  X(setsockoptInt, JsSetSockOptInt)       \
+  X(cookie, JsCookie)                     \
+  X(queues, JsQueues)                     \
+  X(tcpInfo, JsTcpInfo)                   \
+  X(readBatch, JsReadBatch)               \
+  X(pidfdOpen, JsPidfdOpen)               \
+  X(inspectFds, JsInspectFds)             \
+  X(readFilesInNetns, JsReadFilesInNetns) \
+  X(deathwatchOpen, JsDeathwatchOpen)     \
+  X(deathwatchAdd, JsDeathwatchAdd)       \
+  X(deathwatchApply, JsDeathwatchApply)
 
 namespace tv {
-Napi::Value JsGetSockOpt(const Napi::CallbackInfo& info);
-Napi::Value JsSetSockOpt(const Napi::CallbackInfo& info);
-Napi::Value JsSetSockOptInt(const Napi::CallbackInfo& info);
-Napi::Value JsCookie(const Napi::CallbackInfo& info);
-Napi::Value JsQueues(const Napi::CallbackInfo& info);
-Napi::Value JsTcpInfo(const Napi::CallbackInfo& info);
-Napi::Value JsReadBatch(const Napi::CallbackInfo& info);
-Napi::Value JsPidfdOpen(const Napi::CallbackInfo& info);
-Napi::Value JsInspectFds(const Napi::CallbackInfo& info);
-Napi::Value JsReadFilesInNetns(const Napi::CallbackInfo& info);
-Napi::Value JsDeathwatchOpen(const Napi::CallbackInfo& info);
-Napi::Value JsDeathwatchAdd(const Napi::CallbackInfo& info);
-Napi::Value JsDeathwatchApply(const Napi::CallbackInfo& info);
+#define TV_DECLARE(js, fn) Napi::Value fn(const Napi::CallbackInfo& info);
+TV_FUNCTIONS(TV_DECLARE)
+#undef TV_DECLARE
 }  // namespace tv
 
 static Napi::Object Constants(Napi::Env env) {
@@ -110,19 +90,9 @@ static Napi::Object Constants(Napi::Env env) {
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("getsockopt", Napi::Function::New(env, tv::JsGetSockOpt, "getsockopt"));
-  exports.Set("setsockopt", Napi::Function::New(env, tv::JsSetSockOpt, "setsockopt"));
-  exports.Set("setsockoptInt", Napi::Function::New(env, tv::JsSetSockOptInt, "setsockoptInt"));
-  exports.Set("cookie", Napi::Function::New(env, tv::JsCookie, "cookie"));
-  exports.Set("queues", Napi::Function::New(env, tv::JsQueues, "queues"));
-  exports.Set("tcpInfo", Napi::Function::New(env, tv::JsTcpInfo, "tcpInfo"));
-  exports.Set("readBatch", Napi::Function::New(env, tv::JsReadBatch, "readBatch"));
-  exports.Set("pidfdOpen", Napi::Function::New(env, tv::JsPidfdOpen, "pidfdOpen"));
-  exports.Set("inspectFds", Napi::Function::New(env, tv::JsInspectFds, "inspectFds"));
-  exports.Set("readFilesInNetns", Napi::Function::New(env, tv::JsReadFilesInNetns, "readFilesInNetns"));
-  exports.Set("deathwatchOpen", Napi::Function::New(env, tv::JsDeathwatchOpen, "deathwatchOpen"));
-  exports.Set("deathwatchAdd", Napi::Function::New(env, tv::JsDeathwatchAdd, "deathwatchAdd"));
-  exports.Set("deathwatchApply", Napi::Function::New(env, tv::JsDeathwatchApply, "deathwatchApply"));
+#define TV_REGISTER(js, fn) exports.Set(#js, Napi::Function::New(env, tv::fn, #js));
+  TV_FUNCTIONS(TV_REGISTER)
+#undef TV_REGISTER
   exports.Set("constants", Constants(env));
   return exports;
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <napi.h>
 #include <cstdint>
+#include <string>
 
 namespace tv {
 
@@ -32,6 +33,21 @@ inline Napi::Uint8Array ArgBytes(const Napi::CallbackInfo& info, size_t i, const
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Buffer or Uint8Array");
   return v.As<Napi::Uint8Array>();
+}
+
+inline Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an Int32Array");
+  return v.As<Napi::Int32Array>();
+}
+
+// A record stride: a multiple of 8 and at least min bytes.
+inline int32_t ArgStride(const Napi::CallbackInfo& info, size_t i, size_t min) {
+  int32_t stride = ArgInt32(info, i, "stride");
+  if (stride < static_cast<int32_t>(min) || stride % 8 != 0)
+    throw Napi::RangeError::New(info.Env(), "stride must be a multiple of 8 and >= " + std::to_string(min));
+  return stride;
 }
 
 }  // namespace tv

@@ -11,10 +11,7 @@ namespace tv {
 Napi::Value JsReadBatch(const Napi::CallbackInfo& info) {
   RequireArgs(info, 5);
   Napi::Env env = info.Env();
-  Napi::Value fdsV = info[0];
-  if (!fdsV.IsTypedArray() || fdsV.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw Napi::TypeError::New(env, "fds must be an Int32Array");
-  Napi::Int32Array fds = fdsV.As<Napi::Int32Array>();
+  Napi::Int32Array fds = ArgInt32Array(info, 0, "fds");
   const uint64_t* cookies = nullptr;
   size_t cookieLen = 0;
   if (!info[1].IsNull() && !info[1].IsUndefined()) {
@@ -26,9 +23,7 @@ Napi::Value JsReadBatch(const Napi::CallbackInfo& info) {
   }
   int32_t count = ArgInt32(info, 2, "count");
   Napi::Uint8Array out = ArgBytes(info, 3, "out");
-  int32_t stride = ArgInt32(info, 4, "stride");
-  if (stride < static_cast<int32_t>(kRecordHeader + kTcpInfoMinLength) || stride % 8 != 0)
-    throw Napi::RangeError::New(env, "stride must be a multiple of 8 and >= " + std::to_string(kRecordHeader + kTcpInfoMinLength));
+  int32_t stride = ArgStride(info, 4, kRecordHeader + kTcpInfoMinLength);
   if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
       (cookies != nullptr && static_cast<size_t>(count) > cookieLen) ||
       static_cast<size_t>(count) * static_cast<size_t>(stride) > out.ByteLength())

@@ -24,18 +24,6 @@
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
-#ifndef SIOCOUTQNSD
-#define SIOCOUTQNSD 0x894B
-#endif
-#ifndef TCP_USER_TIMEOUT
-#define TCP_USER_TIMEOUT 18
-#endif
-#ifndef TCP_RTO_MAX_MS
-#define TCP_RTO_MAX_MS 44
-#endif
 #ifndef CLONE_NEWNET
 #define CLONE_NEWNET 0x40000000
 #endif
@@ -183,15 +171,10 @@ Napi::Value JsInspectFds(const Napi::CallbackInfo& info) {
   RequireArgs(info, 5);
   Napi::Env env = info.Env();
   int pidfd = ArgFd(info, 0);
-  Napi::Value fdsV = info[1];
-  if (!fdsV.IsTypedArray() || fdsV.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw Napi::TypeError::New(env, "fds must be an Int32Array");
-  Napi::Int32Array fds = fdsV.As<Napi::Int32Array>();
+  Napi::Int32Array fds = ArgInt32Array(info, 1, "fds");
   int32_t count = ArgInt32(info, 2, "count");
   Napi::Uint8Array out = ArgBytes(info, 3, "out");
-  int32_t stride = ArgInt32(info, 4, "stride");
-  if (stride < static_cast<int32_t>(kInspectHeader + kTcpInfoMinLength) || stride % 8 != 0)
-    throw Napi::RangeError::New(env, "stride must be a multiple of 8 and >= " + std::to_string(kInspectHeader + kTcpInfoMinLength));
+  int32_t stride = ArgStride(info, 4, kInspectHeader + kTcpInfoMinLength);
   if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
       static_cast<size_t>(count) * static_cast<size_t>(stride) > out.ByteLength())
     throw Napi::RangeError::New(env, "count exceeds fds or out");

@@ -9,16 +9,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
-#ifndef SIOCOUTQNSD
-#define SIOCOUTQNSD 0x894B
-#endif
-#ifndef TCP_RTO_MAX_MS
-#define TCP_RTO_MAX_MS 44
-#endif
-
 namespace tv {
 
 int GetSockOpt(int fd, int level, int name, void* buf, size_t cap) {

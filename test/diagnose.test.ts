@@ -11,7 +11,8 @@ import { createInterface } from 'node:readline';
 import { diagnose } from '../lib/policy/diagnose';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { inspectProcess } from '../lib/policy/inspect';
-import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
+import { ADDR_B, describeNetns, fixture } from './helpers/netns';
+import { echoPeerPair } from './helpers/echo-peer';
 import { loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
 
 const onceData = (s: net.Socket) => new Promise<Buffer>((resolve) => s.once('data', resolve));
@@ -93,22 +94,12 @@ describe('diagnose() on loopback', () => {
 });
 
 describeNetns('diagnose() when the peer vanished (netns + nftables)', () => {
-  let pair: NetPair;
-  let peer: Child;
-  let client: Child;
-  afterAll(() => {
-    client?.kill();
-    peer?.kill();
-    pair?.destroy();
-  });
+  const peerPair = echoPeerPair();
 
   test('network: bytes unacknowledged and retransmitting, inside the process and from the outside', async () => {
-    pair = NetPair.create();
-    peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, '7000']);
-    await peer.waitFor((m) => m.type === 'listening', 15_000);
-    client = pair.spawnNode(pair.a, fixture('inspect-node.js'), [JSON.stringify({ host: ADDR_B, port: 7000 })]);
-    const ready = await client.waitFor((m) => m.type === 'ready', 15_000);
-    pair.vanish();
+    await peerPair.start();
+    const { client, ready } = await peerPair.spawnClient('inspect-node.js');
+    peerPair.pair.vanish();
     client.send({ cmd: 'write', which: 'plain', bytes: 1000 });
     let d: any;
     for (let i = 0; i < 60; i++) {
@@ -126,20 +117,13 @@ describeNetns('diagnose() when the peer vanished (netns + nftables)', () => {
 });
 
 describeNetns('diagnose() of a socket the kernel gave up on (ETIMEDOUT, state CLOSE)', () => {
-  let pair: NetPair;
-  let peer: Child;
+  const peerPair = echoPeerPair();
   let py: ReturnType<typeof spawn> | undefined;
-  afterAll(() => {
-    py?.kill('SIGKILL');
-    peer?.kill();
-    pair?.destroy();
-  });
+  peerPair.onCleanup(() => py?.kill('SIGKILL'));
 
   test('network: the kernel closed it after retransmitting, read from the outside afterwards', async () => {
-    pair = NetPair.create();
-    pair.sysctl(pair.a, 'net.ipv4.tcp_retries2', 2);
-    peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, '7000']);
-    await peer.waitFor((m) => m.type === 'listening', 15_000);
+    await peerPair.start({ 'net.ipv4.tcp_retries2': 2 });
+    const pair = peerPair.pair;
     py = spawn('ip', ['netns', 'exec', pair.a, 'python3', fixture('inspect-py-dead.py'), ADDR_B, '7000'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
     const ready = JSON.parse((await lines.next()).value);

@@ -12,6 +12,7 @@ import { socketModel } from '../lib/model/traps';
 import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
 import { startRedis, TestServer } from './helpers/servers';
 import { runCli } from './helpers/inspect-cli';
+import { echoPeerPair } from './helpers/echo-peer';
 
 const pick = (o: any) => ({ keepAlive: o.keepAlive, keepAliveIdle: o.keepAliveIdle, keepAliveInterval: o.keepAliveInterval,
   keepAliveCount: o.keepAliveCount, userTimeout: o.userTimeout, synCount: o.synCount });
@@ -98,22 +99,11 @@ describeNetns('inspect: redis-server and its clients, each in its own network na
 });
 
 describeNetns('inspect: tcp_keepalive_probes = 0 is flagged, and the kernel does kill a live idle connection', () => {
-  let pair: NetPair;
-  let peer: Child;
-  let client: Child;
-  afterAll(() => {
-    client?.kill();
-    peer?.kill();
-    pair?.destroy();
-  });
+  const peerPair = echoPeerPair();
 
   test('predicted: dies at the first keepalive timer (idle 3 s); observed: ETIMEDOUT with the peer alive', async () => {
-    pair = NetPair.create();
-    pair.sysctl(pair.a, 'net.ipv4.tcp_keepalive_probes', 0);
-    peer = pair.spawnNode(pair.b, fixture('echo-peer.js'), [ADDR_B, '7000']);
-    await peer.waitFor((m) => m.type === 'listening', 15_000);
-    client = pair.spawnNode(pair.a, fixture('inspect-keepalive.js'), [JSON.stringify({ host: ADDR_B, port: 7000 })]);
-    const ready = await client.waitFor((m) => m.type === 'ready', 15_000);
+    await peerPair.start({ 'net.ipv4.tcp_keepalive_probes': 0 });
+    const { client, ready } = await peerPair.spawnClient('inspect-keepalive.js');
     const c = inspectProcess(ready.pid).connections[0];
     expect(pick(c.options)).toMatchObject({ keepAlive: true, keepAliveIdle: 3000, keepAliveInterval: 1000, keepAliveCount: 0 });
     expect(c.traps.map((t) => t.code)).toContain('keepalive-probes-zero');
@@ -122,6 +112,6 @@ describeNetns('inspect: tcp_keepalive_probes = 0 is flagged, and the kernel does
     expect(err.code).toBe('ETIMEDOUT');
     expect(err.elapsedMs).toBeGreaterThanOrEqual(2900);
     // The peer never went away: it still accepts.
-    expect(peer.exitCode).toBeNull();
+    expect(peerPair.peer.exitCode).toBeNull();
   }, 40_000);
 });

@@ -10,22 +10,10 @@ import {
 import { registerMetrics, track } from '../lib/integrations/otel';
 import { connectionCount, publishDeath } from '../lib/runtime/connections';
 import { queues } from '../lib/kernel/sockopt';
-import { native } from '../lib/kernel/binding';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { peerGoneError } from '../lib/common/errors';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as net.AddressInfo).port;
-}
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(port, '127.0.0.1', () => resolve(c));
-    c.once('error', reject);
-  });
-}
+import { sleep } from './helpers/loopback';
+import { connect, countBatchReads, listen, stallUntilRetransmit } from './helpers/metrics';
 
 function setup(options?: Parameters<typeof registerMetrics>[1]) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -70,12 +58,7 @@ describe('tcp-vitals/otel', () => {
     const { provider, collect, handle } = setup();
     providers.push(provider);
     track(client);
-    client.write(Buffer.alloc(8 * 1024 * 1024));
-    for (let i = 0; i < 200 && queues(client).unsent === 0; i++) await sleep(20);
-    await sleep(200);
-    // On loopback the kernel retransmits (once, as measured on 6.18) when the window closes:
-    // a non-zero tcpi_total_retrans to cross-check the counter with.
-    for (let i = 0; i < 250 && tcpInfo(client).totalRetrans === 0; i++) await sleep(20);
+    await stallUntilRetransmit(client);
     const before = { info: tcpInfo(client), q: queues(client) };
     const m = await collect();
     const after = { info: tcpInfo(client), q: queues(client) };
@@ -161,15 +144,11 @@ describe('tcp-vitals/otel', () => {
     const { provider, collect } = setup();
     providers.push(provider);
     const calls: number[] = [];
-    const original = native.readBatch;
-    native.readBatch = (fds, cookies, count, out, stride) => { calls.push(count); return original.call(native, fds, cookies, count, out, stride); };
-    try {
+    await countBatchReads(calls, async () => {
       const m = await collect();
       expect(calls).toEqual([4]);
       expect(point(m.get('tcp.connection.count'), { 'network.transport': 'tcp', 'network.peer.address': '127.0.0.1', 'network.peer.port': port, 'network.connection.state': 'established' })).toBe(4);
-    } finally {
-      native.readBatch = original;
-    }
+    });
   });
 
   test('a bad meter is refused with a Node-shaped error', () => {

@@ -8,23 +8,11 @@ import { Registry } from 'prom-client';
 import { registerMetrics, track } from '../lib/integrations/prometheus';
 import { addConnection, connectionCount, deleteConnection, publishDeath } from '../lib/runtime/connections';
 import { queues } from '../lib/kernel/sockopt';
-import { native } from '../lib/kernel/binding';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { peerGoneError } from '../lib/common/errors';
+import { sleep } from './helpers/loopback';
+import { connect, countBatchReads, listen, stallUntilRetransmit } from './helpers/metrics';
 import { parseExposition, sample, samples } from './integration-prometheus-exposition';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function listen(server: net.Server, host = '127.0.0.1'): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, host, r));
-  return (server.address() as net.AddressInfo).port;
-}
-function connect(port: number, host = '127.0.0.1'): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(port, host, () => resolve(c));
-    c.once('error', reject);
-  });
-}
 
 describe('tcp-vitals/prometheus', () => {
   const servers: net.Server[] = [];
@@ -46,14 +34,7 @@ describe('tcp-vitals/prometheus', () => {
     const registry = new Registry();
     const metrics = registerMetrics(registry);
     track(client);
-    // The peer does not read: its receive buffer fills, the window closes and
-    // data piles up unsent in our send queue (a stable state to compare).
-    client.write(Buffer.alloc(8 * 1024 * 1024));
-    for (let i = 0; i < 200 && queues(client).unsent === 0; i++) await sleep(20);
-    await sleep(200);
-    // On loopback the kernel retransmits (once, as measured on 6.18) when the window closes:
-    // a non-zero tcpi_total_retrans to cross-check the counter with.
-    for (let i = 0; i < 250 && tcpInfo(client).totalRetrans === 0; i++) await sleep(20);
+    await stallUntilRetransmit(client);
     const before = { info: tcpInfo(client), q: queues(client) };
     const text = await registry.metrics();
     const after = { info: tcpInfo(client), q: queues(client) };
@@ -206,18 +187,14 @@ describe('tcp-vitals/prometheus', () => {
     const registry = new Registry();
     registerMetrics(registry);
     const calls: number[] = [];
-    const original = native.readBatch;
-    native.readBatch = (fds, cookies, count, out, stride) => { calls.push(count); return original.call(native, fds, cookies, count, out, stride); };
-    try {
+    await countBatchReads(calls, async () => {
       await new Promise((r) => setImmediate(r));
       await registry.metrics();
       expect(calls).toEqual([5]);
       await new Promise((r) => setImmediate(r));
       await registry.metrics();
       expect(calls).toEqual([5, 5]);
-    } finally {
-      native.readBatch = original;
-    }
+    });
   });
 
   test('extra labels from track() and bad arguments', async () => {

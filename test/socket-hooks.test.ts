@@ -13,9 +13,8 @@ import { failFast } from '../lib/policy/failfast';
 import { watch } from '../lib/policy/watch';
 import { acked } from '../lib/policy/delivery';
 import { loopbackPair } from './helpers/loopback';
+import { DIST, runFdReuseChild } from './helpers/fd-reuse';
 import { HOOKS, internals, isAccepted, onDestroy, onWrite, userlandBuffered } from '../lib/runtime/socket-hooks';
-
-const DIST = join(__dirname, '..', 'dist');
 
 
 test('the internals it relies on are there on this Node', () => {
@@ -133,38 +132,17 @@ test('onWrite sees every chunk in order; an unsubscribed listener nothing more',
 });
 
 test('identity: an fd closed behind Node\'s back and reused is refused (ESTALE) by later registrations', () => {
-  // In a child: destroying the old socket would close the fd number again, now the new socket's.
-  const script = `
-    const net = require('net');
-    const fs = require('fs');
-    const { fdOf } = require(${JSON.stringify(join(DIST, 'kernel', 'fd'))});
+  const r = runFdReuseChild(`
     const { checkedCookie, readCookie } = require(${JSON.stringify(join(DIST, 'kernel', 'identity'))});
     const { watch } = require(${JSON.stringify(join(DIST, 'policy', 'watch'))});
-    const { failFast } = require(${JSON.stringify(join(DIST, 'policy', 'failfast'))});
-    const codeOf = (f) => { try { f(); return null; } catch (e) { return e.code + ' ' + e.syscall; } };
-    const srv = net.createServer((p) => p.resume()).listen(0, '127.0.0.1', () => {
-      const a = net.connect(srv.address().port, '127.0.0.1', async () => {
-        const fd = fdOf(a);
+    const { failFast } = require(${JSON.stringify(join(DIST, 'policy', 'failfast'))});`, `
         const cookie = checkedCookie(a); // first sight: remembered
-        const again = checkedCookie(a) === cookie;
-        a.pause();
-        fs.closeSync(fd);
-        let reused = false;
-        for (let i = 0; i < 20 && !reused; i++) {
-          const b = net.connect(srv.address().port, '127.0.0.1');
-          await new Promise((r) => b.once('connect', r));
-          reused = fdOf(b) === fd;
-        }
-        console.log(JSON.stringify({
-          again, reused, differs: readCookie(fd) !== cookie,
+        const again = checkedCookie(a) === cookie;`, `{
+          again, reused: b !== null, differs: readCookie(fd) !== cookie,
           checked: codeOf(() => checkedCookie(a)),
           watch: codeOf(() => watch(a)),
           failFast: codeOf(() => failFast(a, { timeout: 2000 })),
-        }));
-        process.exit(0);
-      });
-    });`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+        }`);
   expect(r.status).toBe(0);
   const estale = 'ESTALE getsockopt';
   expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({
@@ -173,26 +151,9 @@ test('identity: an fd closed behind Node\'s back and reused is refused (ESTALE) 
 });
 
 test('identity: one-shot reads and writes on a socket whose fd was closed behind Node\'s back and reused are refused (ESTALE), and the new socket is untouched', () => {
-  const script = `
-    const net = require('net');
-    const fs = require('fs');
-    const tv = require(${JSON.stringify(DIST)});
-    const { fdOf } = require(${JSON.stringify(join(DIST, 'kernel', 'fd'))});
-    const codeOf = (f) => { try { f(); return null; } catch (e) { return e.code + ' ' + e.syscall; } };
-    const srv = net.createServer((p) => p.resume()).listen(0, '127.0.0.1', () => {
-      const a = net.connect(srv.address().port, '127.0.0.1', async () => {
-        const fd = fdOf(a);
-        const first = tv.tcpInfo(a).state; // first sight: the cookie is remembered
-        a.pause();
-        fs.closeSync(fd);
-        let b = null;
-        for (let i = 0; i < 20; i++) {
-          const c = net.connect(srv.address().port, '127.0.0.1');
-          await new Promise((r) => c.once('connect', r));
-          if (fdOf(c) === fd) { b = c; break; }
-        }
-        const before = tv.getOptions(b).userTimeout;
-        console.log(JSON.stringify({
+  const r = runFdReuseChild(`
+    const tv = require(${JSON.stringify(DIST)});`, `
+        const first = tv.tcpInfo(a).state; // first sight: the cookie is remembered`, `{
           first, reused: b !== null,
           tcpInfo: codeOf(() => tv.tcpInfo(a)),
           queues: codeOf(() => tv.queues(a)),
@@ -200,11 +161,8 @@ test('identity: one-shot reads and writes on a socket whose fd was closed behind
           setOptions: codeOf(() => tv.setOptions(a, { userTimeout: 1234 })),
           setsockopt: codeOf(() => tv.setsockopt(a, tv.constants.IPPROTO_TCP, tv.constants.TCP_USER_TIMEOUT, 4321)),
           newSocketUnchanged: tv.getOptions(b).userTimeout === before,
-        }));
-        process.exit(0);
-      });
-    });`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+        }`, `
+        const before = tv.getOptions(b).userTimeout;`);
   expect(r.status).toBe(0);
   const estale = 'ESTALE getsockopt';
   expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({

@@ -27,67 +27,23 @@
  * {@link hookSupport}, never assumed. Installed once per process even when two
  * copies of the package are loaded (state under a Symbol.for key); every copy
  * adds listeners to the same list.
+ *
+ * Split by concept: runtime/hook-state.ts (the shared state and listener
+ * types), runtime/tcp-handle-hooks.ts (the TCP.prototype wraps),
+ * runtime/write-hooks.ts (_writeGeneric and http2 write tracking); this module
+ * keeps the install (Socket.prototype.connect, _destroy, the server channel)
+ * and the public functions, and re-exports the rest.
  */
 import * as net from 'node:net';
 import { subscribe } from 'node:diagnostics_channel';
+import { Fn, HookListener, HookState, HookSupport, ownerIn, report, tcpHandleOf } from './hook-state';
+import { wrapTcp } from './tcp-handle-hooks';
+import { wrapHttp2, wrapWriteGeneric } from './write-hooks';
 
-/** A libuv TCP handle as Node's JS sees it (TCPWrap). */
-export interface TcpHandle {
-  readonly fd: number;
-  getsockname?(out: Record<string, unknown>): number;
-}
-
-/** What a consumer of the hooks implements (all optional; none may throw: errors are reported, not propagated). */
-export interface HookListener {
-  /** connect()/connect6() on `handle` returned 0: the fd exists and the SYN is out. */
-  connected?(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void;
-  /** A server accepted `socket` (after its 'connection' listeners ran). */
-  accepted?(socket: net.Socket): void;
-  /** setKeepAlive() just changed `handle`'s keepalive options. */
-  keepAlive?(handle: TcpHandle): void;
-  /** `handle` is being closed (its fd is still open). */
-  closing?(handle: TcpHandle): void;
-  /** The application wrote to `socket`. */
-  writing?(socket: net.Socket): void;
-  /** `socket` is being destroyed with `error`. */
-  destroying?(socket: net.Socket, error: Error): void;
-  /**
-   * `handle` connected without a known owner at connect() time (Node 18's
-   * happy-eyeballs attempts get theirs only when they win): here it is.
-   */
-  adopted?(handle: TcpHandle, owner: net.Socket): void;
-  /** A per-socket policy (failFast) takes `handle` over: stop looking after it. */
-  handedOver?(handle: TcpHandle): void;
-}
-
-/** Which hooks this Node version allowed. */
-export interface HookSupport {
-  tcpConnect: boolean;
-  tcpKeepAlive: boolean;
-  tcpClose: boolean;
-  write: boolean;
-  http2Request: boolean;
-  destroy: boolean;
-  serverChannel: boolean;
-}
-
-interface HookState {
-  readonly version: 1;
-  readonly listeners: HookListener[];
-  readonly support: HookSupport;
-  tcpProto: object | null;
-  ownerSymbol: symbol | null;
-  /** Handles some listener (of any loaded copy) protects: never twice. */
-  readonly claims: WeakSet<object>;
-}
+export type { HookListener, HookSupport, TcpHandle } from './hook-state';
+export { tcpHandleOf } from './hook-state';
 
 const STATE_KEY = Symbol.for('tcp-vitals.process-hooks.v1');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Fn = (this: any, ...args: unknown[]) => unknown;
-
-function report(err: unknown): void {
-  process.nextTick(() => { throw err; });
-}
 
 function state(): HookState {
   const g = globalThis as unknown as Record<symbol, HookState | undefined>;
@@ -105,114 +61,7 @@ function state(): HookState {
 
 /** The net.Socket that owns `handle` (Node's internal owner_symbol), or null. */
 export function ownerOf(handle: object): net.Socket | null {
-  const s = state();
-  if (!s.ownerSymbol) {
-    s.ownerSymbol = Object.getOwnPropertySymbols(handle).find((k) => k.description === 'owner_symbol') ?? null;
-    if (!s.ownerSymbol) return null;
-  }
-  const owner = (handle as Record<symbol, unknown>)[s.ownerSymbol];
-  return owner instanceof net.Socket ? owner : null;
-}
-
-/** The TCP handle under a socket (the parent of a TLSWrap), or null. */
-export function tcpHandleOf(socket: net.Socket): TcpHandle | null {
-  let h = (socket as unknown as { _handle?: { fd?: unknown; _parent?: unknown } | null })._handle ?? null;
-  for (let depth = 0; h && typeof h.fd !== 'number' && depth < 4; depth++) {
-    h = (h._parent as typeof h) ?? null;
-  }
-  return h && typeof h.fd === 'number' ? (h as unknown as TcpHandle) : null;
-}
-
-function wrapTcp(s: HookState, handle: object): void {
-  const proto = Object.getPrototypeOf(handle) as Record<string, Fn> | null;
-  if (!proto || s.tcpProto || proto.constructor?.name !== 'TCP') return;
-  s.tcpProto = proto;
-  const L = s.listeners;
-  for (const [name, family] of [['connect', 4], ['connect6', 6]] as const) {
-    const original = proto[name];
-    if (typeof original !== 'function') continue;
-    proto[name] = function (this: TcpHandle, ...args: unknown[]) {
-      const err = original.apply(this, args);
-      if (err === 0 && L.length > 0) {
-        const owner = ownerOf(this);
-        for (const l of L) {
-          try { l.connected?.(this, owner, String(args[1]), Number(args[2]), family); } catch (e) { report(e); }
-        }
-        const req = args[0] as { oncomplete?: Fn } | null;
-        if (!owner && req && typeof req.oncomplete === 'function') {
-          // Transient (until the attempt completes), and only where Node gives no owner yet.
-          const handle = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the attempt handle, read inside oncomplete
-          const complete = req.oncomplete;
-          req.oncomplete = function (this: unknown, ...a: unknown[]) {
-            const r = complete.apply(this, a);
-            const adopted = ownerOf(handle);
-            if (adopted) {
-              for (const l of L) {
-                try { l.adopted?.(handle, adopted); } catch (e) { report(e); }
-              }
-            }
-            return r;
-          };
-        }
-      }
-      return err;
-    };
-    s.support.tcpConnect = true;
-  }
-  const keepAlive = proto.setKeepAlive;
-  if (typeof keepAlive === 'function') {
-    proto.setKeepAlive = function (this: TcpHandle, ...args: unknown[]) {
-      const r = keepAlive.apply(this, args);
-      for (const l of L) {
-        try { l.keepAlive?.(this); } catch (e) { report(e); }
-      }
-      return r;
-    };
-    s.support.tcpKeepAlive = true;
-  }
-  const close = proto.close; // inherited from HandleWrap; the wrap shadows it for TCP only
-  if (typeof close === 'function') {
-    proto.close = function (this: TcpHandle, ...args: unknown[]) {
-      for (const l of L) {
-        try { l.closing?.(this); } catch (e) { report(e); }
-      }
-      return close.apply(this, args);
-    };
-    s.support.tcpClose = true;
-  }
-}
-
-function wrapHttp2(s: HookState): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const http2 = require('node:http2') as Record<string, Fn>;
-  const connect = http2.connect;
-  if (typeof connect !== 'function') return;
-  const L = s.listeners;
-  let wrapped = false;
-  http2.connect = function (this: unknown, ...args: unknown[]) {
-    const session = connect.apply(this, args) as { socket?: net.Socket } | null;
-    const proto = session ? Object.getPrototypeOf(session) as Record<string, Fn> : null;
-    if (!wrapped && proto && typeof proto.request === 'function') {
-      wrapped = true;
-      const request = proto.request;
-      proto.request = function (this: { socket?: net.Socket; destroyed?: boolean }, ...a: unknown[]) {
-        if (L.length > 0 && !this.destroyed) {
-          const socket = this.socket; // a Proxy that still reads through to the socket's _handle
-          if (socket) {
-            for (const l of L) {
-              try { l.writing?.(socket); } catch (e) { report(e); }
-            }
-          }
-        }
-        return request.apply(this, a);
-      };
-      s.support.http2Request = true;
-    }
-    return session;
-  };
-  // ESM named imports of node:http2 see the wrapped connect too.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('node:module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
+  return ownerIn(state(), handle);
 }
 
 function install(s: HookState): void {
@@ -236,16 +85,7 @@ function install(s: HookState): void {
     }
     return r;
   };
-  const writeGeneric = SP._writeGeneric;
-  if (typeof writeGeneric === 'function') {
-    SP._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
-      for (const l of L) {
-        try { l.writing?.(this); } catch (e) { report(e); }
-      }
-      return writeGeneric.apply(this, args);
-    };
-    s.support.write = true;
-  }
+  wrapWriteGeneric(s, SP);
   const destroy = SP._destroy;
   if (typeof destroy === 'function') {
     SP._destroy = function (this: net.Socket, ...args: unknown[]) {

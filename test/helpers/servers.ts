@@ -81,16 +81,13 @@ function kill(proc: ChildProcess): void {
 }
 
 /**
- * Starts `redis-server` in namespace `ns`, bound to `host:port`, with
- * persistence off (--save '' --appendonly no). Resolves once it accepts
- * connections.
+ * The TestServer of a process already spawned (proc, output) that keeps its
+ * state in the temporary directory dir: resolves once its output matches
+ * ready (bounded by timeoutMs); stop() kills it and deletes dir, and a server
+ * that never gets ready is stopped before the error is thrown.
  */
-export async function startRedis(ns: string, host: string, port = 6379): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'tv-redis-'));
-  const { proc, output } = spawnIn(ns, 'redis-server', [
-    '--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no',
-    '--protected-mode', 'no', '--dir', dir, '--daemonize', 'no',
-  ]);
+async function serveFromTempDir(host: string, port: number, dir: string, proc: ChildProcess, output: () => string,
+  ready: RegExp, timeoutMs: number, what: string): Promise<TestServer> {
   let stopped = false;
   const server: TestServer = {
     host, port, output,
@@ -102,12 +99,26 @@ export async function startRedis(ns: string, host: string, port = 6379): Promise
     },
   };
   try {
-    await waitForOutput(proc, output, /Ready to accept connections/, 15_000, 'redis-server');
+    await waitForOutput(proc, output, ready, timeoutMs, what);
   } catch (e) {
     server.stop();
     throw e;
   }
   return server;
+}
+
+/**
+ * Starts `redis-server` in namespace `ns`, bound to `host:port`, with
+ * persistence off (--save '' --appendonly no). Resolves once it accepts
+ * connections.
+ */
+export async function startRedis(ns: string, host: string, port = 6379): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tv-redis-'));
+  const { proc, output } = spawnIn(ns, 'redis-server', [
+    '--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no',
+    '--protected-mode', 'no', '--dir', dir, '--daemonize', 'no',
+  ]);
+  return serveFromTempDir(host, port, dir, proc, output, /Ready to accept connections/, 15_000, 'redis-server');
 }
 
 /**
@@ -197,21 +208,5 @@ export async function startMariadb(ns: string, host: string, port = 3306): Promi
     `--socket=${join(dir, 'mysqld.sock')}`, `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-log-bin', '--skip-name-resolve',
     '--innodb-buffer-pool-size=16M', '--innodb-log-file-size=4M',
   ]);
-  let stopped = false;
-  const server: TestServer = {
-    host, port, output,
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      kill(proc);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  try {
-    await waitForOutput(proc, output, /ready for connections/, 30_000, 'mariadbd');
-  } catch (e) {
-    server.stop();
-    throw e;
-  }
-  return server;
+  return serveFromTempDir(host, port, dir, proc, output, /ready for connections/, 30_000, 'mariadbd');
 }

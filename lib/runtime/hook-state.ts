@@ -1,0 +1,82 @@
+/**
+ * The process-wide state behind runtime/process-hooks (one per process, shared
+ * by every loaded copy of the package) and the types its listeners see.
+ */
+import * as net from 'node:net';
+
+/** A libuv TCP handle as Node's JS sees it (TCPWrap). */
+export interface TcpHandle {
+  readonly fd: number;
+  getsockname?(out: Record<string, unknown>): number;
+}
+
+/** What a consumer of the hooks implements (all optional; none may throw: errors are reported, not propagated). */
+export interface HookListener {
+  /** connect()/connect6() on `handle` returned 0: the fd exists and the SYN is out. */
+  connected?(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void;
+  /** A server accepted `socket` (after its 'connection' listeners ran). */
+  accepted?(socket: net.Socket): void;
+  /** setKeepAlive() just changed `handle`'s keepalive options. */
+  keepAlive?(handle: TcpHandle): void;
+  /** `handle` is being closed (its fd is still open). */
+  closing?(handle: TcpHandle): void;
+  /** The application wrote to `socket`. */
+  writing?(socket: net.Socket): void;
+  /** `socket` is being destroyed with `error`. */
+  destroying?(socket: net.Socket, error: Error): void;
+  /**
+   * `handle` connected without a known owner at connect() time (Node 18's
+   * happy-eyeballs attempts get theirs only when they win): here it is.
+   */
+  adopted?(handle: TcpHandle, owner: net.Socket): void;
+  /** A per-socket policy (failFast) takes `handle` over: stop looking after it. */
+  handedOver?(handle: TcpHandle): void;
+}
+
+/** Which hooks this Node version allowed. */
+export interface HookSupport {
+  tcpConnect: boolean;
+  tcpKeepAlive: boolean;
+  tcpClose: boolean;
+  write: boolean;
+  http2Request: boolean;
+  destroy: boolean;
+  serverChannel: boolean;
+}
+
+export interface HookState {
+  readonly version: 1;
+  readonly listeners: HookListener[];
+  readonly support: HookSupport;
+  tcpProto: object | null;
+  ownerSymbol: symbol | null;
+  /** Handles some listener (of any loaded copy) protects: never twice. */
+  readonly claims: WeakSet<object>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Fn = (this: any, ...args: unknown[]) => unknown;
+
+export function report(err: unknown): void {
+  process.nextTick(() => { throw err; });
+}
+
+/** The net.Socket that owns `handle` (Node's internal owner_symbol) under state `s`, or null. */
+export function ownerIn(s: HookState, handle: object): net.Socket | null {
+  if (!s.ownerSymbol) {
+    s.ownerSymbol = Object.getOwnPropertySymbols(handle).find((k) => k.description === 'owner_symbol') ?? null;
+    if (!s.ownerSymbol) return null;
+  }
+  const owner = (handle as Record<symbol, unknown>)[s.ownerSymbol];
+  return owner instanceof net.Socket ? owner : null;
+}
+
+/** The TCP handle under a socket (the parent of a TLSWrap), or null. */
+export function tcpHandleOf(socket: net.Socket): TcpHandle | null {
+  let h = (socket as unknown as { _handle?: { fd?: unknown; _parent?: unknown } | null })._handle ?? null;
+  for (let depth = 0; h && typeof h.fd !== 'number' && depth < 4; depth++) {
+    h = (h._parent as typeof h) ?? null;
+  }
+  return h && typeof h.fd === 'number' ? (h as unknown as TcpHandle) : null;
+}
+

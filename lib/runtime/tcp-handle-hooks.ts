@@ -1,0 +1,67 @@
+/**
+ * The TCP handle wraps of runtime/process-hooks: `TCP.prototype.connect` /
+ * `connect6` (the fd exists and the SYN is out; a happy-eyeballs attempt
+ * without an owner yet is adopted when it completes), `setKeepAlive` and
+ * `close`. Installed once, with the first outbound connect.
+ */
+import { Fn, HookState, ownerIn, report, TcpHandle } from './hook-state';
+
+export function wrapTcp(s: HookState, handle: object): void {
+  const proto = Object.getPrototypeOf(handle) as Record<string, Fn> | null;
+  if (!proto || s.tcpProto || proto.constructor?.name !== 'TCP') return;
+  s.tcpProto = proto;
+  const L = s.listeners;
+  for (const [name, family] of [['connect', 4], ['connect6', 6]] as const) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    proto[name] = function (this: TcpHandle, ...args: unknown[]) {
+      const err = original.apply(this, args);
+      if (err === 0 && L.length > 0) {
+        const owner = ownerIn(s, this);
+        for (const l of L) {
+          try { l.connected?.(this, owner, String(args[1]), Number(args[2]), family); } catch (e) { report(e); }
+        }
+        const req = args[0] as { oncomplete?: Fn } | null;
+        if (!owner && req && typeof req.oncomplete === 'function') {
+          // Transient (until the attempt completes), and only where Node gives no owner yet.
+          const handle = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the attempt handle, read inside oncomplete
+          const complete = req.oncomplete;
+          req.oncomplete = function (this: unknown, ...a: unknown[]) {
+            const r = complete.apply(this, a);
+            const adopted = ownerIn(s, handle);
+            if (adopted) {
+              for (const l of L) {
+                try { l.adopted?.(handle, adopted); } catch (e) { report(e); }
+              }
+            }
+            return r;
+          };
+        }
+      }
+      return err;
+    };
+    s.support.tcpConnect = true;
+  }
+  const keepAlive = proto.setKeepAlive;
+  if (typeof keepAlive === 'function') {
+    proto.setKeepAlive = function (this: TcpHandle, ...args: unknown[]) {
+      const r = keepAlive.apply(this, args);
+      for (const l of L) {
+        try { l.keepAlive?.(this); } catch (e) { report(e); }
+      }
+      return r;
+    };
+    s.support.tcpKeepAlive = true;
+  }
+  const close = proto.close; // inherited from HandleWrap; the wrap shadows it for TCP only
+  if (typeof close === 'function') {
+    proto.close = function (this: TcpHandle, ...args: unknown[]) {
+      for (const l of L) {
+        try { l.closing?.(this); } catch (e) { report(e); }
+      }
+      return close.apply(this, args);
+    };
+    s.support.tcpClose = true;
+  }
+}
+

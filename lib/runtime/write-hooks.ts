@@ -1,0 +1,58 @@
+/**
+ * Write tracking for runtime/process-hooks: `net.Socket.prototype._writeGeneric`
+ * (data handed to a socket, so the peer now owes an ACK) and, through
+ * `http2.connect`, `ClientHttp2Session.prototype.request` (an HTTP/2 session
+ * writes to its socket from C++, so `_writeGeneric` never sees a request; each
+ * request counts as a write to the session's socket).
+ */
+import type * as net from 'node:net';
+import { Fn, HookState, report } from './hook-state';
+
+/** Wraps `_writeGeneric` on the Socket prototype `SP`. */
+export function wrapWriteGeneric(s: HookState, SP: Record<string, Fn>): void {
+  const L = s.listeners;
+  const writeGeneric = SP._writeGeneric;
+  if (typeof writeGeneric === 'function') {
+    SP._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
+      for (const l of L) {
+        try { l.writing?.(this); } catch (e) { report(e); }
+      }
+      return writeGeneric.apply(this, args);
+    };
+    s.support.write = true;
+  }
+}
+
+export function wrapHttp2(s: HookState): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const http2 = require('node:http2') as Record<string, Fn>;
+  const connect = http2.connect;
+  if (typeof connect !== 'function') return;
+  const L = s.listeners;
+  let wrapped = false;
+  http2.connect = function (this: unknown, ...args: unknown[]) {
+    const session = connect.apply(this, args) as { socket?: net.Socket } | null;
+    const proto = session ? Object.getPrototypeOf(session) as Record<string, Fn> : null;
+    if (!wrapped && proto && typeof proto.request === 'function') {
+      wrapped = true;
+      const request = proto.request;
+      proto.request = function (this: { socket?: net.Socket; destroyed?: boolean }, ...a: unknown[]) {
+        if (L.length > 0 && !this.destroyed) {
+          const socket = this.socket; // a Proxy that still reads through to the socket's _handle
+          if (socket) {
+            for (const l of L) {
+              try { l.writing?.(socket); } catch (e) { report(e); }
+            }
+          }
+        }
+        return request.apply(this, a);
+      };
+      s.support.http2Request = true;
+    }
+    return session;
+  };
+  // ESM named imports of node:http2 see the wrapped connect too.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
+}
+
