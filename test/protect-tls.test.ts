@@ -3,8 +3,8 @@
  * outbound TCP connection is a TLS one (tls.connect, https.Agent) gets the
  * options on it, read back from the kernel; failFast() on a protected
  * TLSSocket takes it over (protect() stops re-applying its own options on
- * setKeepAlive). Regression: a TLSSocket's `_handle` is a TLSWrap, which on
- * Node 20 has an `fd` of its own (-1 before connect, its parent's after); the
+ * setKeepAlive). Regression: a TLSSocket's `_handle` is a TLSWrap, which (Node
+ * 18 to 24) has an `fd` of its own (-1 before connect, its parent's after); the
  * hooks took it for the TCP handle, so TCP.prototype was never wrapped by a
  * TLS-first process, and a protected TLS socket's writes, errors and hand-over
  * were looked up under the wrong handle.

@@ -18,7 +18,7 @@ interface HandleLike {
 
 /**
  * The libuv handle that owns the fd (for a TLSSocket, the TCP handle under
- * TLSWrap). TLSWrap keeps the handle it wraps in `_parent`; on Node 20 it also
+ * TLSWrap). TLSWrap keeps the handle it wraps in `_parent`; on Node 18 to 24 it also
  * has an `fd` of its own (-1 before connect, then its parent's), so having an
  * `fd` does not make a handle the libuv one: the innermost `_parent` is.
  */
