@@ -16,11 +16,15 @@ interface HandleLike {
   _parent?: HandleLike;
 }
 
-/** The libuv handle that owns the fd (for a TLSSocket, the TCP handle under TLSWrap). */
+/**
+ * The libuv handle that owns the fd (for a TLSSocket, the TCP handle under
+ * TLSWrap). TLSWrap keeps the handle it wraps in `_parent`; on Node 18 to 24 it also
+ * has an `fd` of its own (-1 before connect, then its parent's), so having an
+ * `fd` does not make a handle the libuv one: the innermost `_parent` is.
+ */
 export function handleOf(target: net.Socket | net.Server): object | null {
   let handle = (target as unknown as { _handle?: HandleLike | null })._handle ?? null;
-  // TLSWrap keeps the TCP handle it wraps in `_parent`.
-  for (let depth = 0; handle && typeof handle.fd !== 'number' && handle._parent && depth < 4; depth++) {
+  for (let depth = 0; handle && handle._parent && typeof handle._parent === 'object' && depth < 4; depth++) {
     handle = handle._parent;
   }
   return handle;

@@ -3,6 +3,7 @@
  * by every loaded copy of the package) and the types its listeners see.
  */
 import * as net from 'node:net';
+import { handleOf } from '../kernel/fd';
 
 /** A libuv TCP handle as Node's JS sees it (TCPWrap). */
 export interface TcpHandle {
@@ -71,12 +72,13 @@ export function ownerIn(s: HookState, handle: object): net.Socket | null {
   return owner instanceof net.Socket ? owner : null;
 }
 
-/** The TCP handle under a socket (the parent of a TLSWrap), or null. */
+/**
+ * The TCP handle under a socket (the parent of a TLSWrap, never the TLSWrap:
+ * the connect/close wraps, the claims and protect()'s table know the TCP
+ * handle), or null.
+ */
 export function tcpHandleOf(socket: net.Socket): TcpHandle | null {
-  let h = (socket as unknown as { _handle?: { fd?: unknown; _parent?: unknown } | null })._handle ?? null;
-  for (let depth = 0; h && typeof h.fd !== 'number' && depth < 4; depth++) {
-    h = (h._parent as typeof h) ?? null;
-  }
+  const h = handleOf(socket) as { fd?: unknown } | null;
   return h && typeof h.fd === 'number' ? (h as unknown as TcpHandle) : null;
 }
 
