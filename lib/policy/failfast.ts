@@ -109,7 +109,8 @@ export class FailFastController implements FailFastHandle {
   private readonly state: FailFastState = newFailFastState();
   private cookie: bigint | null = null;
   private registration: Registration | null = null;
-  private attemptPoll: NodeJS.Timeout | null = null;
+  /** Follows the connection attempts: a task on the one scheduler. */
+  private attemptPoll: Registration | null = null;
   private stopped = false;
   private readonly unhook: Array<() => void> = [];
 
@@ -132,11 +133,12 @@ export class FailFastController implements FailFastHandle {
       // per attempt: follow every attempt's fd until connected. TCP_USER_TIMEOUT
       // is checked at each SYN retransmission, so applying it after the SYN counts.
       this.attach();
-      this.attemptPoll = setInterval(() => {
-        if (this.stopped || !socket.connecting) this.clearAttemptPoll();
-        else this.attach();
-      }, ATTEMPT_POLL_MS);
-      this.attemptPoll.unref();
+      this.attemptPoll = this.deps.scheduler.addTask(ATTEMPT_POLL_MS, {
+        run: () => {
+          if (this.stopped || !socket.connecting) this.clearAttemptPoll();
+          else this.attach();
+        },
+      });
     } else {
       this.attach();
     }
@@ -155,7 +157,7 @@ export class FailFastController implements FailFastHandle {
   };
 
   private clearAttemptPoll(): void {
-    if (this.attemptPoll) clearInterval(this.attemptPoll);
+    this.attemptPoll?.remove();
     this.attemptPoll = null;
   }
 

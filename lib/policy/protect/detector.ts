@@ -22,7 +22,7 @@ import { DeathReason, markPeerGone, peerGoneError, PeerGoneError, systemError } 
 import { timeoutPath } from '../../model/reason';
 import { unacknowledgedOfSocket } from '../../runtime/accounting';
 import { describeDeath, silentFrom } from '../../runtime/death';
-import { RECORD_STRIDE, readOne, Sample } from '../../runtime/scheduler';
+import { RECORD_STRIDE, readOne, Registration, Sample, scheduler } from '../../runtime/scheduler';
 import { ownerOf } from '../../runtime/process-hooks';
 import { TCP_INFO_OFFSETS, TCP_STATE } from '../../kernel/tcpinfo';
 import { ARMED, Table } from './table';
@@ -107,7 +107,8 @@ export class ArmedPoller {
   private count = 0;
   private out = Buffer.alloc(64 * RECORD_STRIDE);
   private readonly sample = new Sample();
-  private timer: NodeJS.Timeout | null = null;
+  /** Its task on the one shared scheduler (no timer of its own). */
+  private task: Registration | null = null;
   private period = 1000;
 
   constructor(private readonly table: Table, private readonly intervalFor: (timeout: number) => number) {}
@@ -129,19 +130,18 @@ export class ArmedPoller {
     this.cookieNums[this.count] = t.cookies[fd];
     this.count++;
     const p = this.intervalFor(t.timeouts[fd]);
-    if (!this.timer || p < this.period) this.start(p);
+    if (!this.task || p < this.period) this.start(p);
   }
 
   private start(period: number): void {
-    if (this.timer) clearInterval(this.timer);
     this.period = period;
-    this.timer = setInterval(() => this.tick(), period);
-    this.timer.unref();
+    if (this.task) this.task.setInterval(period);
+    else this.task = scheduler.addTask(period, { run: () => this.tick() });
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.task?.remove();
+    this.task = null;
     for (let i = 0; i < this.count; i++) this.table.flags[this.fds[i]] &= ~ARMED;
     this.count = 0;
   }
