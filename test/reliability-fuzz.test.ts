@@ -1,7 +1,8 @@
 /**
  * A million random calls straight into the addon (random fds including closed,
  * reused and non-socket ones; random levels, names, sizes, values; wrong
- * types), in a child process that must exit 0 with no check failed. The seed
+ * types; inspectFds through this process's own pidfd, deathwatchAdd/Apply on
+ * its own sockets, readFilesInNetns in its own namespace), in a child process that must exit 0 with no check failed. The seed
  * is fixed and printed (FUZZ_SEED / FUZZ_CALLS override it for a local run).
  */
 import { spawn } from 'node:child_process';
@@ -14,6 +15,8 @@ const CALLS = Number(process.env.FUZZ_CALLS ?? 1_000_000);
 interface FuzzReport {
   seed: number; calls: number; typed: number; wrongType: number; batchRecords: number;
   staleChecks: number; liveChecks: number; errnos: Record<string, number>; failures: unknown[]; elapsedMs: number;
+  inspectRecords: number; inspectLive: number; deathwatchAdds: number; deathwatchCookies: number; deathwatchApplies: number;
+  netnsFiles: number; pidfdOpens: number; deathEvents: number;
 }
 
 function run(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
@@ -45,5 +48,15 @@ describe('native fuzz (child process)', () => {
     expect(report.staleChecks).toBeGreaterThan(CALLS / 100);
     expect(report.liveChecks).toBeGreaterThan(CALLS / 100);
     for (const errno of [9, 22, 88, 92, 95, 116]) expect(report.errnos[errno]).toBeGreaterThan(0);
+    // The pidfd, netns and deathwatch functions were reached: live TCP fds inspected through our
+    // own pidfd, sockets registered (a cookie back) and a real reset reported through the deathwatch.
+    expect(report.inspectLive).toBeGreaterThan(CALLS / 1000);
+    expect(report.inspectRecords).toBeGreaterThan(report.inspectLive);
+    expect(report.deathwatchCookies).toBeGreaterThan(0);
+    expect(report.deathwatchAdds).toBeGreaterThan(report.deathwatchCookies);
+    expect(report.deathwatchApplies).toBeGreaterThan(0);
+    expect(report.deathEvents).toBeGreaterThan(0);
+    expect(report.netnsFiles).toBeGreaterThan(0);
+    expect(report.pidfdOpens).toBeGreaterThan(0);
   }, 180_000);
 });
