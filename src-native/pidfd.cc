@@ -33,6 +33,13 @@ namespace {
 
 constexpr int kTcpListen = 10;  // TCP_LISTEN in include/net/tcp_states.h
 constexpr size_t kAddrBytes = 32;
+constexpr size_t kFixedBytes = 64;  // the int32/uint64 fields before the addresses
+
+// The fixed fields are built in this aligned local and copied out with
+// memcpy: `out` is any Uint8Array, at any byte offset (a Buffer slice).
+struct alignas(8) Fixed {
+  int32_t h[kFixedBytes / 4];
+};
 
 int ReadInt(int fd, int level, int name, int32_t* out) {
   int v = 0;
@@ -42,9 +49,10 @@ int ReadInt(int fd, int level, int name, int32_t* out) {
   return 0;
 }
 
-// Everything but tcp_info and the type check, from a TCP socket fd.
-int ReadRecord(int fd, uint8_t* rec, int info_len) {
-  int32_t* h = reinterpret_cast<int32_t*>(rec);
+// Everything but tcp_info and the type check, from a TCP socket fd: the fixed
+// fields into `fixed`, the addresses into rec.
+int ReadRecord(int fd, uint8_t* rec, int info_len, Fixed* fixed) {
+  int32_t* h = fixed->h;
   const bool listening = info_len > 0 && rec[kInspectHeader] == kTcpListen;
   int32_t flags = 0;
   if (!listening) {
@@ -67,7 +75,7 @@ int ReadRecord(int fd, uint8_t* rec, int info_len) {
   if ((r = ReadInt(fd, IPPROTO_TCP, TCP_NODELAY, &h[11])) < 0) return r;
   uint64_t cookie = 0;
   if ((r = ReadCookie(fd, &cookie)) < 0) return r;
-  std::memcpy(rec + 48, &cookie, sizeof cookie);
+  std::memcpy(&h[12], &cookie, sizeof cookie);
   h[14] = -1;
   r = ReadInt(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &h[14]);
   if (r < 0 && r != -ENOPROTOOPT) return r;
@@ -95,24 +103,28 @@ void InspectFds(int pidfd, const int32_t* fds, size_t count, uint8_t* out, size_
   for (size_t i = 0; i < count; i++) {
     uint8_t* rec = out + i * stride;
     std::memset(rec, 0, stride);
-    int32_t* h = reinterpret_cast<int32_t*>(rec);
+    Fixed fixed = {};
+    int32_t* h = fixed.h;
     long dup = syscall(SYS_pidfd_getfd, pidfd, fds[i], 0);
     if (dup < 0) {
       h[1] = errno;
+      std::memcpy(rec, &fixed, sizeof fixed);
       continue;
     }
     const int fd = static_cast<int>(dup);
     int r = CheckTcp(fd);
     int info_len = 0;
     if (r == 0) r = info_len = ReadTcpInfo(fd, rec + kInspectHeader, info_cap);
-    if (r >= 0) r = ReadRecord(fd, rec, info_len);
+    if (r >= 0) r = ReadRecord(fd, rec, info_len, &fixed);
     close(fd);  // the duplicate only; the target's descriptor is untouched
     if (r < 0) {
       std::memset(rec, 0, stride);
+      fixed = Fixed{};
       h[1] = -r;
     } else {
       h[0] = info_len;
     }
+    std::memcpy(rec, &fixed, sizeof fixed);
   }
 }
 
