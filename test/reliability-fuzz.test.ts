@@ -16,7 +16,7 @@ interface FuzzReport {
   seed: number; calls: number; typed: number; wrongType: number; batchRecords: number;
   staleChecks: number; liveChecks: number; errnos: Record<string, number>; failures: unknown[]; elapsedMs: number;
   inspectRecords: number; inspectLive: number; deathwatchAdds: number; deathwatchCookies: number; deathwatchApplies: number;
-  netnsFiles: number; pidfdOpens: number; deathEvents: number;
+  netnsFiles: number; pidfdOpens: number; deathEvents: number; pidfd: boolean; inspectOffsets: number;
 }
 
 function run(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
@@ -50,6 +50,8 @@ describe('native fuzz (child process)', () => {
     for (const errno of [9, 22, 88, 92, 95, 116]) expect(report.errnos[errno]).toBeGreaterThan(0);
     // The pidfd, netns and deathwatch functions were reached: live TCP fds inspected through our
     // own pidfd, sockets registered (a cookie back) and a real reset reported through the deathwatch.
+    expect(report.pidfd).toBe(true);
+    expect(report.inspectOffsets).toBe(8); // the same record at every buffer offset 0..7
     expect(report.inspectLive).toBeGreaterThan(CALLS / 1000);
     expect(report.inspectRecords).toBeGreaterThan(report.inspectLive);
     expect(report.deathwatchCookies).toBeGreaterThan(0);
