@@ -170,19 +170,9 @@ export function bindingLoaded(): boolean {
  * `native.constants` lazily (inside functions) in modules that the pure
  * layers import.
  */
-export const native: NativeBinding = {
-  getsockopt: (...a) => loadBinding().getsockopt(...a),
-  setsockopt: (...a) => loadBinding().setsockopt(...a),
-  setsockoptInt: (...a) => loadBinding().setsockoptInt(...a),
-  cookie: (...a) => loadBinding().cookie(...a),
-  queues: (...a) => loadBinding().queues(...a),
-  tcpInfo: (...a) => loadBinding().tcpInfo(...a),
-  readBatch: (...a) => loadBinding().readBatch(...a),
-  pidfdOpen: (...a) => loadBinding().pidfdOpen(...a),
-  inspectFds: (...a) => loadBinding().inspectFds(...a),
-  readFilesInNetns: (...a) => loadBinding().readFilesInNetns(...a),
-  deathwatchOpen: (...a) => loadBinding().deathwatchOpen(...a),
-  deathwatchAdd: (...a) => loadBinding().deathwatchAdd(...a),
-  deathwatchApply: (...a) => loadBinding().deathwatchApply(...a),
-  get constants() { return loadBinding().constants; },
-};
+export const native = { get constants() { return loadBinding().constants; } } as NativeBinding;
+for (const name of METHODS) {
+  // Replaced by the addon's own function on first load (loadBinding).
+  (native as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>
+    (loadBinding()[name] as (...a: unknown[]) => unknown)(...args);
+}
