@@ -33,7 +33,8 @@ import { unacknowledgedOfSocket } from '../runtime/accounting';
 import { readOne, Registration, Sample, scheduler as sharedScheduler, Scheduler } from '../runtime/scheduler';
 import { stopOnAbort, validateSignal } from '../runtime/signal';
 import { onDestroy } from '../runtime/socket-hooks';
-import { announceDeath, describeDeath } from '../runtime/death';
+import { publishDeath } from '../runtime/connections';
+import { describeDeath } from '../runtime/death';
 import { retainedUnacknowledged } from './delivery';
 import { handOver } from '../runtime/process-hooks';
 
@@ -215,7 +216,7 @@ export class FailFastController implements FailFastHandle {
     if (Buffer.isBuffer(retained)) err.unacknowledged = retained;
     this.stop();
     socket.destroy(err);
-    announceDeath(socket, err);
+    publishDeath(socket, err);
   }
 
   /** Augments an ETIMEDOUT that Node itself got from the kernel (read/write/connect). */
@@ -237,7 +238,7 @@ export class FailFastController implements FailFastHandle {
       unacknowledgedOfSocket(socket, r ? r.bytesAcked : -1, r ? r.sendQueue : -1)), s);
     const retained = retainedUnacknowledged(socket);
     if (Buffer.isBuffer(retained)) gone.unacknowledged = retained;
-    announceDeath(socket, gone);
+    publishDeath(socket, gone);
   };
 }
 

@@ -1,14 +1,12 @@
 /**
  * What every detected death carries, in one place for failFast and protect():
  * how long the peer had been silent (`silentMs`), the diagnose() verdict of
- * the last reading (`diagnosis`: is it the network or the peer?), and its
- * publication on the `tcp-vitals:death` diagnostics channel.
+ * the last reading (`diagnosis`: is it the network or the peer?). Callers
+ * then publish it with connections.ts `publishDeath()`.
  */
-import type * as net from 'node:net';
 import type { PeerGoneError } from '../common/errors';
 import { TCP_INFO_OFFSETS } from '../kernel/tcpinfo';
 import { diagnoseReading } from '../model/diagnose';
-import { publishDeath } from './connections';
 import type { Sample } from './record';
 
 const LAST_ACK = TCP_INFO_OFFSETS.lastAckRecv;
@@ -36,9 +34,4 @@ export function describeDeath(err: PeerGoneError, s: Sample | null): PeerGoneErr
     // A reading too short to judge: the error goes out without a verdict.
   }
   return err;
-}
-
-/** Publishes a death on `tcp-vitals:death` as `{ socket, error }`. */
-export function announceDeath(socket: net.Socket, err: PeerGoneError): void {
-  publishDeath(socket, err);
 }

@@ -45,8 +45,6 @@ export interface DetectorOwner {
 const owners = new Set<DetectorOwner>();
 const soError = Buffer.alloc(4);
 
-export { silentFrom };
-
 /** Bytes written and not acknowledged (the one formula: exact for plain TCP, an upper bound for TLS). */
 function unacknowledged(socket: net.Socket, s: Sample | null): number {
   return unacknowledgedOfSocket(socket, s && s.has(OFF.bytesAcked, 8) ? s.u64(OFF.bytesAcked) : -1, s ? s.sendQueue : -1);
