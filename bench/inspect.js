@@ -59,7 +59,7 @@ function child(args) {
 }
 
 async function main() {
-  const { inspectProcess } = require('../dist/policy/inspect');
+  const { inspectProcess } = require('../dist/readings/inspect');
   const { inspectSockets } = require('../dist/kernel/pidfd');
   const { socketFds } = require('../dist/kernel/proc-net');
   const server = child('--role server');

@@ -16,18 +16,18 @@ export type { KernelSettings } from './kernel/sysctl';
 export {
   deadlines, explain, computeDeadlines, predictGiveUp, explainSettings, explainDeadlines, retriesBudgetMs,
   deathAfterFirstRetransmit, keepAliveDeath, connectDeath, formatDuration,
-} from './policy/deadlines';
+} from './readings/deadlines';
 export type {
   Deadlines, DeathWindow, DeadlineInput, DeadlineOptions, DeadlineSettings, GiveUpPrediction, SettingsScenario,
-} from './policy/deadlines';
+} from './readings/deadlines';
 export { watch, WATCH_EVENTS } from './policy/watch';
 export type {
   Watcher, WatchOptions, WatchEvents, SocketWatchEvents, RetransmitEvent, StallEvent, RecoveredEvent, DeadEvent, SampleEvent,
 } from './policy/watch';
 export { failFast, failFastOptions, FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS } from './policy/failfast';
 export type { FailFastOptions, FailFastHandle } from './policy/failfast';
-export { snapshot, snapshotOf, SNAPSHOT_METRICS } from './policy/snapshot';
-export type { TcpSnapshot } from './policy/snapshot';
+export { snapshot, snapshotOf, SNAPSHOT_METRICS } from './readings/snapshot';
+export type { TcpSnapshot } from './readings/snapshot';
 export { failFastAgent, FailFastAgent, FailFastHttpsAgent, failFastConnector } from './integrations/agent';
 export type { UndiciConnector } from './integrations/agent';
 export { delivery, acked, retain, retention, retainedUnacknowledged, DEFAULT_MAX_RETAINED_BYTES } from './policy/delivery';
@@ -37,8 +37,8 @@ export type { CloseResult, CloseOutcome, GracefulCloseOptions } from './policy/c
 export { listenQueue, listenCounters, watchServer, SERVER_EVENTS } from './policy/server';
 export { requestVitals } from './integrations/request-vitals';
 export type { RequestVitals } from './integrations/request-vitals';
-export { diagnose, diagnoseReading, VERDICTS } from './policy/diagnose';
-export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './policy/diagnose';
+export { diagnose, diagnoseReading, VERDICTS } from './readings/diagnose';
+export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './readings/diagnose';
 export type {
   ListenQueue, ListenCounters, QueueEvent, OverflowEvent, WatchServerOptions, ServerWatch, ServerWatchEvents, ServerSocketEvents,
 } from './policy/server';

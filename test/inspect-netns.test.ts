@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { inspectProcess } from '../lib/policy/inspect';
+import { inspectProcess } from '../lib/readings/inspect';
 import { socketModel } from '../lib/model/traps';
 import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
 import { startRedis, TestServer } from './helpers/servers';

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { inspectSockets } from '../lib/kernel/pidfd';
 import { kernelSettings } from '../lib/kernel/sysctl';
 import { failFastOptions } from '../lib/model/failfast-settings';
-import { InspectedConnection, inspectProcess } from '../lib/policy/inspect';
+import { InspectedConnection, inspectProcess } from '../lib/readings/inspect';
 import { Child, fixture } from './helpers/netns';
 import { runCli } from './helpers/inspect-cli';
 

@@ -1,7 +1,7 @@
 /** snapshot(): names, units and values against tcpInfo()/queues() of real loopback sockets. */
 import * as net from 'node:net';
 import { queues } from '../lib/kernel/sockopt';
-import { snapshot, SNAPSHOT_METRICS } from '../lib/policy/snapshot';
+import { snapshot, SNAPSHOT_METRICS } from '../lib/readings/snapshot';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 
 describe('snapshot', () => {

@@ -6,7 +6,7 @@
  *   failfast: failFast(socket, { timeout: TIMEOUT_MS }).
  */
 import * as net from 'node:net';
-import { deadlines } from '../policy/deadlines';
+import { deadlines } from '../readings/deadlines';
 import { failFast } from '../policy/failfast';
 import { queues } from '../kernel/sockopt';
 import { tcpInfo } from '../kernel/tcpinfo';

@@ -1,7 +1,7 @@
 /** `tcp-vitals inspect` as text: connections grouped by peer, one summary line per group. */
 import type { SocketAddress } from '../kernel/pidfd';
 import { formatDuration } from '../model/format';
-import type { InspectedConnection, ProcessInspection } from '../policy/inspect';
+import type { InspectedConnection, ProcessInspection } from '../readings/inspect';
 import { formatShortDuration } from './format';
 
 function addr(a: SocketAddress | null): string {

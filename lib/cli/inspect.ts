@@ -5,7 +5,7 @@
  * vanished peer, traps, and a diagnose() verdict.
  */
 import { allPids } from '../kernel/proc-net';
-import { inspectProcess, ProcessInspection } from '../policy/inspect';
+import { inspectProcess, ProcessInspection } from '../readings/inspect';
 import { durationOption, integerOption, parse, UsageError } from './args';
 import { processLines } from './inspect-text';
 

@@ -3,10 +3,10 @@
  * live. Exits 1 with the reason when the connection dies.
  */
 import * as net from 'node:net';
-import { computeDeadlines, predictGiveUp } from '../policy/deadlines';
+import { computeDeadlines, predictGiveUp } from '../readings/deadlines';
 import { failFast } from '../policy/failfast';
 import { getOptions } from '../kernel/options';
-import { snapshotOf, TcpSnapshot } from '../policy/snapshot';
+import { snapshotOf, TcpSnapshot } from '../readings/snapshot';
 import { queues } from '../kernel/sockopt';
 import { kernelSettings } from '../kernel/sysctl';
 import { TCP_STATES, tcpInfo } from '../kernel/tcpinfo';

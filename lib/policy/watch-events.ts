@@ -6,7 +6,7 @@
 import type { DeathReason } from '../common/errors';
 import type { TcpInfo } from '../kernel/tcpinfo';
 import type { TypedEmitter } from '../runtime/emitter';
-import type { GiveUpPrediction } from './deadlines';
+import type { GiveUpPrediction } from '../model/give-up';
 
 /** Event names emitted on a watched socket. */
 export const WATCH_EVENTS = Object.freeze({

@@ -30,7 +30,7 @@ import { MIN_INTERVAL_MS, Registration, Sample, scheduler as sharedScheduler, Sc
 import { stopOnAbort, validateSignal } from '../runtime/signal';
 import { internals, onDestroy } from '../runtime/socket-hooks';
 import { StatePool } from '../runtime/state-pool';
-import { predictGiveUp, GiveUpPrediction } from './deadlines';
+import { predictGiveUp, GiveUpPrediction } from '../model/give-up';
 import {
   DeadEvent, RecoveredEvent, RetransmitEvent, SampleEvent, StallEvent, WATCH_EVENTS, WatchEventBase, WatchEvents,
   Watcher, WatchOptions,

@@ -1,2 +1,0 @@
-/** Integrations: http/https agents and the undici connector. */
-export * from './agent';
