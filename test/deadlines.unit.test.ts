@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import {
   computeDeadlines, connectDeath, deathAfterFirstRetransmit, DeadlineSettings, explainDeadlines, explainSettings,
   formatDuration, keepAliveDeath, predictGiveUp, retriesBudgetMs, timerLatenessMs,
-} from '../lib/readings/deadlines';
+} from '../lib/model'; // the tcp-vitals/model entry point
 import { kernelSettings, readKernelSettings } from '../lib/kernel/sysctl';
 
 const DEFAULTS: DeadlineSettings = {

@@ -3,7 +3,8 @@
  * live. Exits 1 with the reason when the connection dies.
  */
 import * as net from 'node:net';
-import { computeDeadlines, predictGiveUp } from '../readings/deadlines';
+import { computeDeadlines } from '../model/compute';
+import { predictGiveUp } from '../model/give-up';
 import { failFast } from '../policy/failfast';
 import { getOptions } from '../kernel/options';
 import { snapshotOf, TcpSnapshot } from '../readings/snapshot';

@@ -1,9 +1,9 @@
 /**
- * Retransmit-aware deadlines: how long the kernel lets a dead peer go
- * unnoticed, per path (sending, idle, zero window, connecting), computed from
- * the namespace's sysctls, the socket's options and, when available, its
- * tcp_info. The model functions are pure (no I/O); `deadlines()` and
- * `explain()` are thin wrappers that read a socket.
+ * Retransmit-aware deadlines of a live socket: how long the kernel lets a
+ * dead peer go unnoticed, per path (sending, idle, zero window, connecting),
+ * computed from the namespace's sysctls, the socket's options and its
+ * tcp_info. `deadlines()` and `explain()` read the socket; the math is the
+ * pure model (model/compute.ts and its parts, public as `tcp-vitals/model`).
  *
  * Kernel logic modelled (net/ipv4/tcp_timer.c; docs/api-deadlines.md):
  * - death is only ever decided when a timer fires;
@@ -27,22 +27,6 @@ import { kernelSettings } from '../kernel/sysctl';
 import { tcpInfo } from '../kernel/tcpinfo';
 import { computeDeadlines, Deadlines } from '../model/compute';
 import { explainDeadlines } from '../model/explain';
-
-// The pure model and its text, one idea per module under ./deadlines/.
-export { TCP_RTO_MIN_MS, TCP_TIMEOUT_INIT_MS, TCP_RTO_MAX_MS, retriesBudgetMs } from '../model/budget';
-export { timerLatenessMs } from '../model/timer-slack';
-export type { DeathWindow } from '../model/death-window';
-export { deathAfterFirstRetransmit, firstRetransmitDelay, keepAliveDeath, connectDeath } from '../model/paths';
-export type { RetransmitParams, KeepAliveParams, ConnectParams } from '../model/paths';
-export { computeDeadlines } from '../model/compute';
-export type { DeadlineOptions, DeadlineInfo, DeadlineSettings, DeadlineInput, Deadlines } from '../model/compute';
-export { predictGiveUp } from '../model/give-up';
-export type { GiveUpFields, GiveUpPrediction } from '../model/give-up';
-export { formatDuration } from '../model/format';
-export { NODE_KEEPALIVE_INTERVAL_MS, NODE_KEEPALIVE_COUNT, explainDeadlines, explainSettings } from '../model/explain';
-export type { SettingsScenario } from '../model/explain';
-
-// --------------------------------------------------------- socket wrappers
 
 /**
  * The deadlines of a live socket: reads its tcp_info, its options and the

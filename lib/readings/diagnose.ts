@@ -11,9 +11,6 @@ import { queues } from '../kernel/sockopt';
 import { tcpInfo } from '../kernel/tcpinfo';
 import { Diagnosis, diagnoseReading, DiagnoseOptions } from '../model/diagnose';
 
-export { diagnoseReading, VERDICTS } from '../model/diagnose';
-export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from '../model/diagnose';
-
 /**
  * The verdict of one reading of `target` (a connected socket or its fd):
  * 'network', 'peer-not-reading', 'peer-app-silent', 'idle', 'healthy' or
