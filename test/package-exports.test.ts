@@ -108,6 +108,7 @@ test('TypeScript (module node16): named imports and the error guard type-check f
 });
 
 test.each([
+  ['./model', 'dist/model/index.js'],
   ['./register', 'dist/register.js'],
   ['./prometheus', 'dist/integrations/prometheus.js'],
   ['./otel', 'dist/integrations/otel.js'],

@@ -69,7 +69,8 @@ describe('the npm package', () => {
   });
 
   test('the tarball carries LICENSE, the docs, the examples, dist and the prebuild', () => {
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/integrations/prometheus.js',
+    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/model/index.js', 'dist/model/index.d.ts',
+      'dist/integrations/prometheus.js',
       'dist/integrations/otel.js', 'dist/integrations/request-vitals.js', 'docs/metrics.md', 'examples/prom-client.js']) {
       expect(files).toContain(f);
     }
@@ -144,11 +145,13 @@ describe('the npm package', () => {
       import { tcpInfo, failFast, requestVitals } from 'tcp-vitals';
       import { registerMetrics, track } from 'tcp-vitals/prometheus';
       import * as otel from 'tcp-vitals/otel';
-      console.log(JSON.stringify([typeof tcpInfo, typeof failFast, typeof requestVitals, typeof registerMetrics, typeof track, typeof otel.registerMetrics]));
+      import { retriesBudgetMs } from 'tcp-vitals/model';
+      console.log(JSON.stringify([typeof tcpInfo, typeof failFast, typeof requestVitals, typeof registerMetrics, typeof track, typeof otel.registerMetrics,
+        typeof retriesBudgetMs]));
     `);
     const r = run(process.execPath, [join(project, 'check.mjs')], project);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out.trim())).toEqual(['function', 'function', 'function', 'function', 'function', 'function']);
+    expect(JSON.parse(r.out.trim())).toEqual(['function', 'function', 'function', 'function', 'function', 'function', 'function']);
   });
 
   test('the install output (npm\'s install-scripts advisory, if any, is what the README describes)', () => {

@@ -1,7 +1,9 @@
 /**
  * Finding the file descriptor behind a target, and the one "is it a TCP
- * socket" check. This is the only module that reaches into Node internals
- * (`_handle`).
+ * socket" check. Every public reader (tcpInfo, queues, options, ...) reaches
+ * Node's internal `_handle` through here. The hooks in lib/runtime/ are the
+ * other code that touches Node internals (prototype methods, `_handle`,
+ * owner_symbol).
  */
 import * as net from 'node:net';
 import { native } from './binding';
