@@ -59,9 +59,9 @@ export { constants, getsockopt, setsockopt } from './kernel/sockopt';
 export type { Target } from './kernel/fd';
 
 // ---------------------------------------------------- deprecated root names
-// Moved to `tcp-vitals/model` in 0.2.0 (CHANGELOG.md). They stay here for the
-// 0.x minor line, readable from require() and importable by name from ESM
-// and TypeScript, but not enumerable: Object.keys(require('tcp-vitals'))
+// Moved to `tcp-vitals/model` in 0.2.0 (CHANGELOG.md). They stay here for
+// 0.2.x (removed in 0.3.0), readable from require() and importable by name
+// from ESM and TypeScript, but not enumerable: Object.keys(require('tcp-vitals'))
 // lists only the surface above. Plain assignments (not getters), so that
 // Node's static scan of this CommonJS file finds them for ESM named imports.
 
