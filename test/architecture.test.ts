@@ -4,8 +4,9 @@
  * policy → integrations → cli), the model has no native import (type-only
  * imports from kernel/), only kernel/binding.ts loads the addon, no layer has
  * a barrel index.ts (model/index.ts is the `tcp-vitals/model` entry point,
- * cli/index.ts the command), and no comment points outside the repository. The checker itself is tested
- * on synthetic sources so that it cannot pass by finding nothing.
+ * cli/index.ts the command), and no comment points outside the repository.
+ * The checker itself is tested on synthetic sources so that it cannot pass by
+ * finding nothing.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
