@@ -9,6 +9,8 @@
  */
 import * as model from './model';
 import { TCP_STATE as kernelTcpState } from './kernel/tcpinfo';
+import { DEFAULT_MAX_RETAINED_BYTES as maxRetainedDefault } from './policy/delivery';
+import { DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS as gracefulCloseDefault } from './policy/close';
 
 // ---------------------------------------------- fail fast when a peer vanishes
 export { failFast } from './policy/failfast';
@@ -37,8 +39,9 @@ export { tcpInfo, decodeTcpInfo, TCP_STATES, TCPI_OPT, CA_STATES } from './kerne
 export type { TcpInfo, TcpState } from './kernel/tcpinfo';
 export { queues, socketCookie } from './kernel/sockopt';
 export type { Queues } from './kernel/sockopt';
-export { snapshot, snapshotOf, SNAPSHOT_METRICS } from './readings/snapshot';
-export type { TcpSnapshot } from './readings/snapshot';
+export { snapshot } from './readings/snapshot';
+export { SNAPSHOT_METRICS } from './model/snapshot';
+export type { TcpSnapshot } from './model/snapshot';
 export { diagnose } from './readings/diagnose';
 export type { Diagnosis, DiagnoseOptions, Verdict } from './model/diagnose';
 export { deadlines, explain } from './readings/deadlines';
@@ -47,9 +50,9 @@ export { kernelSettings } from './kernel/sysctl';
 export type { KernelSettings } from './kernel/sysctl';
 
 // ---------------------------------------- know what was delivered; close well
-export { delivery, acked, retain, retention, retainedUnacknowledged, DEFAULT_MAX_RETAINED_BYTES } from './policy/delivery';
+export { delivery, acked, retain, retention, retainedUnacknowledged } from './policy/delivery';
 export type { Delivery, AckedOptions, RetainOptions, Retention } from './policy/delivery';
-export { gracefulClose, reset, DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS } from './policy/close';
+export { gracefulClose, reset } from './policy/close';
 export type { CloseResult, CloseOutcome, GracefulCloseOptions } from './policy/close';
 
 // ------------------------------------------------- socket options, raw access
@@ -93,6 +96,18 @@ export const failFastOptions = model.failFastOptions;
 export const FAIL_FAST_MIN_TIMEOUT_MS = model.FAIL_FAST_MIN_TIMEOUT_MS;
 /** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
 export const FAIL_FAST_MAX_TIMEOUT_MS = model.FAIL_FAST_MAX_TIMEOUT_MS;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
+export const snapshotOf = model.snapshotOf;
+/**
+ * retain()'s default `maxRetainedBytes` (16 MiB).
+ * @deprecated Since 0.2.0, with no new home: the default is documented on the option.
+ */
+export const DEFAULT_MAX_RETAINED_BYTES = maxRetainedDefault;
+/**
+ * gracefulClose()'s default `timeout` (30 s).
+ * @deprecated Since 0.2.0, with no new home: the default is documented on the option.
+ */
+export const DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS = gracefulCloseDefault;
 /**
  * State numbers by name (`TCP_STATE.CLOSE === 7`).
  * @deprecated Since 0.2.0, with no new home (it served lib/'s hot paths):
@@ -114,6 +129,7 @@ export type DiagnoseInfo = model.DiagnoseInfo;
 const DEPRECATED_ROOT_NAMES = [
   'computeDeadlines', 'predictGiveUp', 'explainSettings', 'explainDeadlines', 'retriesBudgetMs', 'deathAfterFirstRetransmit',
   'keepAliveDeath', 'connectDeath', 'formatDuration', 'diagnoseReading', 'VERDICTS', 'failFastOptions',
-  'FAIL_FAST_MIN_TIMEOUT_MS', 'FAIL_FAST_MAX_TIMEOUT_MS', 'TCP_STATE',
+  'FAIL_FAST_MIN_TIMEOUT_MS', 'FAIL_FAST_MAX_TIMEOUT_MS', 'snapshotOf', 'DEFAULT_MAX_RETAINED_BYTES',
+  'DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS', 'TCP_STATE',
 ];
 for (const name of DEPRECATED_ROOT_NAMES) Object.defineProperty(module.exports, name, { enumerable: false });

@@ -1,7 +1,8 @@
 /** snapshot(): names, units and values against tcpInfo()/queues() of real loopback sockets. */
 import * as net from 'node:net';
 import { queues } from '../lib/kernel/sockopt';
-import { snapshot, SNAPSHOT_METRICS } from '../lib/readings/snapshot';
+import { snapshot } from '../lib/readings/snapshot';
+import { SNAPSHOT_METRICS } from '../lib/model/snapshot';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 
 describe('snapshot', () => {

@@ -7,7 +7,7 @@ import { computeDeadlines } from '../model/compute';
 import { predictGiveUp } from '../model/give-up';
 import { failFast } from '../policy/failfast';
 import { getOptions } from '../kernel/options';
-import { snapshotOf, TcpSnapshot } from '../readings/snapshot';
+import { snapshotOf, TcpSnapshot } from '../model/snapshot';
 import { queues } from '../kernel/sockopt';
 import { kernelSettings } from '../kernel/sysctl';
 import { TCP_STATES, tcpInfo } from '../kernel/tcpinfo';

@@ -2,13 +2,13 @@
  * `tcp-vitals/model`: the pure model of what the Linux kernel does with a
  * TCP connection, with no socket and no native addon. Readings in, numbers
  * and verdicts out: when a dead peer is noticed on each path (retransmission,
- * keepalive, zero window, connect), what failFast sets for a timeout, and
- * whether one reading points at the network or the peer.
+ * keepalive, zero window, connect), what failFast sets for a timeout, one
+ * reading as metrics, and whether it points at the network or the peer.
  *
  * Loading this entry point never loads the addon, so it works where the
  * addon cannot (another OS, a browser bundle, a worker without the
  * prebuild). The socket-reading counterparts (`deadlines`, `explain`,
- * `diagnose`, `failFast`) are in the package root.
+ * `snapshot`, `diagnose`, `failFast`) are in the package root.
  *
  * This file is the model's one public face; lib/ code imports the model's
  * modules directly, never this index.
@@ -34,6 +34,9 @@ export { NODE_KEEPALIVE_INTERVAL_MS, NODE_KEEPALIVE_COUNT, explainDeadlines, exp
 export type { SettingsScenario } from './explain';
 // The kernel options failFast(socket, { timeout }) sets.
 export { failFastOptions, FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS } from './failfast-settings';
+// One reading as flat, metrics-ready gauges and counters.
+export { snapshotOf, SNAPSHOT_METRICS } from './snapshot';
+export type { TcpSnapshot } from './snapshot';
 // Is it the network or the peer? One reading → verdict + evidence.
 export { diagnoseReading, VERDICTS } from './diagnose';
 export type { Diagnosis, DiagnoseInfo, DiagnoseOptions, Verdict } from './diagnose';
