@@ -62,42 +62,29 @@ export { constants, getsockopt, setsockopt } from './kernel/sockopt';
 export type { Target } from './kernel/fd';
 
 // ---------------------------------------------------- deprecated root names
-// Moved to `tcp-vitals/model` in 0.2.0 (CHANGELOG.md). They stay here for
-// 0.2.x (removed in 0.3.0), readable from require() and importable by name
-// from ESM and TypeScript, but not enumerable: Object.keys(require('tcp-vitals'))
-// lists only the surface above. Plain assignments (not getters), so that
-// Node's static scan of this CommonJS file finds them for ESM named imports.
+// Moved to `tcp-vitals/model`, or retired, in 0.2.0 (CHANGELOG.md). They
+// stay for 0.2.x (removed in 0.3.0): readable from require() and importable
+// by name from ESM and TypeScript, but not enumerable, so that
+// Object.keys(require('tcp-vitals')) lists only the surface above. Plain
+// assignments, not getters: Node's static scan of this CommonJS file must
+// find them for ESM named imports.
 
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const computeDeadlines = model.computeDeadlines;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const predictGiveUp = model.predictGiveUp;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const explainSettings = model.explainSettings;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const explainDeadlines = model.explainDeadlines;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const retriesBudgetMs = model.retriesBudgetMs;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const deathAfterFirstRetransmit = model.deathAfterFirstRetransmit;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const keepAliveDeath = model.keepAliveDeath;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const connectDeath = model.connectDeath;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const formatDuration = model.formatDuration;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const diagnoseReading = model.diagnoseReading;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const VERDICTS = model.VERDICTS;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const computeDeadlines = model.computeDeadlines;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const predictGiveUp = model.predictGiveUp;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const explainSettings = model.explainSettings;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const explainDeadlines = model.explainDeadlines;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const retriesBudgetMs = model.retriesBudgetMs;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const deathAfterFirstRetransmit = model.deathAfterFirstRetransmit;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const keepAliveDeath = model.keepAliveDeath;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const connectDeath = model.connectDeath;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const formatDuration = model.formatDuration;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const diagnoseReading = model.diagnoseReading;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const VERDICTS = model.VERDICTS;
 /** @deprecated Since 0.2.0: import from 'tcp-vitals/model' (a failFast handle also carries its `options`). */
 export const failFastOptions = model.failFastOptions;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const FAIL_FAST_MIN_TIMEOUT_MS = model.FAIL_FAST_MIN_TIMEOUT_MS;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const FAIL_FAST_MAX_TIMEOUT_MS = model.FAIL_FAST_MAX_TIMEOUT_MS;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export const snapshotOf = model.snapshotOf;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const FAIL_FAST_MIN_TIMEOUT_MS = model.FAIL_FAST_MIN_TIMEOUT_MS;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const FAIL_FAST_MAX_TIMEOUT_MS = model.FAIL_FAST_MAX_TIMEOUT_MS;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export const snapshotOf = model.snapshotOf;
 /**
  * retain()'s default `maxRetainedBytes` (16 MiB).
  * @deprecated Since 0.2.0, with no new home: the default is documented on the option.
@@ -115,16 +102,11 @@ export const DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS = gracefulCloseDefault;
  */
 export const TCP_STATE = kernelTcpState;
 
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export type DeadlineInput = model.DeadlineInput;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export type DeadlineOptions = model.DeadlineOptions;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export type DeadlineSettings = model.DeadlineSettings;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export type SettingsScenario = model.SettingsScenario;
-/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */
-export type DiagnoseInfo = model.DiagnoseInfo;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export type DeadlineInput = model.DeadlineInput;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export type DeadlineOptions = model.DeadlineOptions;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export type DeadlineSettings = model.DeadlineSettings;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export type SettingsScenario = model.SettingsScenario;
+/** @deprecated Since 0.2.0: import from 'tcp-vitals/model'. */ export type DiagnoseInfo = model.DiagnoseInfo;
 
 const DEPRECATED_ROOT_NAMES = [
   'computeDeadlines', 'predictGiveUp', 'explainSettings', 'explainDeadlines', 'retriesBudgetMs', 'deathAfterFirstRetransmit',
