@@ -12,7 +12,7 @@
 //   libgcc_s (checked by name against the GCC runtime libraries of the
 //   toolchain: Debian has no musl-built libstdc++; node:alpine ships both), or
 //   by Node (napi_*, node_*, uv_*); no LFS64 alias (open64 and the like: musl
-//   1.2.4+ no longer links them). Then musl's own dynamic loader lists it
+//   1.2.4 dropped them from its API; not relied on). Then musl's own dynamic loader lists it
 //   (`ld-musl-<arch>.so.1 --list`, arm64 under qemu-aarch64): it must map
 //   libc.so.6 to musl itself and report nothing but the missing libstdc++ /
 //   libgcc_s files and the Node / C++-runtime symbols named above.
@@ -182,7 +182,7 @@ function checkTarget(t) {
   for (const s of imports) {
     if (isNode(s.name)) continue;
     if (libc.has(s.name)) {
-      if (/64$/.test(s.name) && libc.has(s.name.slice(0, -2))) problems.push(`LFS64 alias ${s.name} (musl 1.2.4+ does not link it)`);
+      if (/64$/.test(s.name) && libc.has(s.name.slice(0, -2))) problems.push(`LFS64 alias ${s.name} (musl 1.2.4 dropped the LFS64 names from its API: not relied on)`);
       continue;
     }
     if (/^(GLIBCXX_|CXXABI_|GCC_)/.test(s.version) && cxx.has(s.name)) { fromRuntime.add(s.name); continue; }

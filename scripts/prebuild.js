@@ -10,15 +10,18 @@
 //
 // How each target is built (Debian 12 toolchains; scripts/check-prebuilds.js
 // proves the result):
-// - every target: no fortify (_chk symbols), libstdc++ linked statically and
-//   hidden (-static-libstdc++ -Wl,--exclude-libs,ALL: no GLIBCXX_3.4.26+
-//   requirement, so RHEL 8's / Debian 10's libstdc++ does not matter), libgcc_s
-//   dynamic (a static libgcc unwinder would import _dl_find_object, GLIBC_2.35).
-//   The glibc floor is 2.28: nothing imported is versioned later.
+// - every target: no fortify (no __*_chk imports); libstdc++ and libgcc_s
+//   linked dynamically, as Node itself needs them (a static libstdc++ from
+//   GCC 12 would import __libc_single_threaded, GLIBC_2.32, and arc4random,
+//   GLIBC_2.36; a static libgcc unwinder _dl_find_object, GLIBC_2.35), and
+//   src-native/compat.cc keeps the one GCC 11+ header symbol
+//   (std::__throw_bad_array_new_length, GLIBCXX_3.4.29) out, so GCC 8's
+//   libstdc++ (RHEL 8, Debian 10) is enough. The glibc floor is 2.28: nothing
+//   imported is versioned later (x64 needs 2.14, arm64 2.17).
 // - musl: the same libc-neutral build plus no _FILE_OFFSET_BITS=64 (on LP64 it
 //   changes nothing but the names: open instead of the LFS64 alias open64,
-//   which musl 1.2.4+ no longer links). Every undefined symbol must then be
-//   in musl's libc.so, libgcc_s or Node; musl's own loader checks it.
+//   which musl 1.2.4 dropped from its API). Every undefined symbol must then be
+//   in musl's libc.so, libstdc++/libgcc_s or Node; musl's own loader checks it.
 // - arm64: cross-compiled with aarch64-linux-gnu-g++ (crossbuild-essential-arm64).
 // Builds run in a fixed staging directory with -ffile-prefix-map, so the
 // output does not depend on where the checkout is: the same toolchain gives

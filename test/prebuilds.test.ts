@@ -7,6 +7,7 @@
  * arm64 musl libc is missing the check is skipped with the reason, except under
  * CI=true, where that fails (.ci/run installs them).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface Result { target: string; size: number; newest: { glibc: string | null }; problems: string[]; fromMuslLibc?: number }
@@ -36,4 +37,10 @@ test('the version comparison is numeric (2.28 < 2.3 would be wrong)', () => {
   expect(compareVersions('2.28', '2.3')).toBeGreaterThan(0);
   expect(compareVersions('3.4.25', '3.4.29')).toBeLessThan(0);
   expect(compareVersions('2.28', '2.28')).toBe(0);
+});
+
+test.each(['linux-x64', 'linux-arm64'])('prebuilds/%s is built from the current src-native/, binding.gyp and build flags (else: npm run build:prebuild)', (dir) => {
+  const { sourceHash } = require(join(__dirname, '..', 'scripts', 'prebuild.js')) as { sourceHash(dir: string): string };
+  const recorded = readFileSync(join(__dirname, '..', 'prebuilds', `${dir}.source-sha256`), 'utf8').trim();
+  expect({ dir, stale: recorded !== sourceHash(dir) }).toEqual({ dir, stale: false });
 });
