@@ -219,7 +219,7 @@ if (require.main === module) {
     for (const r of results) {
       const n = r.newest ?? {};
       console.log(`${r.problems.length ? 'FAIL' : 'ok  '} ${r.target.padEnd(12)} ${String(r.size).padStart(7)} B  GLIBC_${n.glibc} GLIBCXX_${n.glibcxx} CXXABI_${n.cxxabi} GCC_${n.gcc}`
-        + (r.fromMuslLibc !== undefined ? `  musl libc: ${r.fromMuslLibc} symbols, C++ runtime: ${r.fromCxxRuntime}, loader: clean` : ''));
+        + (r.fromMuslLibc !== undefined ? `  musl libc: ${r.fromMuslLibc} symbols, C++ runtime: ${r.fromCxxRuntime}, loader: ${r.problems.some((p) => p.startsWith('musl loader')) ? 'errors' : 'clean'}` : ''));
       for (const p of r.problems) console.log(`     ${p}`);
     }
     for (const m of missing) console.log(`MISSING ${m}`);
