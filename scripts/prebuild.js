@@ -29,9 +29,9 @@
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } = require('node:fs');
+const { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
 
 const root = join(__dirname, '..');
 
@@ -91,6 +91,9 @@ function build(t) {
     LDFLAGS: t.ldflags.join(' '),
     SOURCE_DATE_EPOCH: '0',
   };
+  // The running Node's own headers when it has them (offline; N-API headers are the same for every target).
+  const prefix = join(dirname(process.execPath), '..');
+  if (!env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) env.npm_config_nodedir = prefix;
   const out = join(root, 'prebuilds', t.dir);
   mkdirSync(out, { recursive: true });
   rmSync(join(out, t.file), { force: true });
