@@ -105,7 +105,7 @@ describeArm64('linux-arm64 under qemu-aarch64 (the arm64 Node from npm, no compi
     const out = JSON.parse(r2.stdout);
     expect(out.arch).toBe('arm64');
     expectQemuAnswers(out);
-  });
+  }, 300_000);
 
   test('the arm64 musl prebuild (libc-neutral) is a working addon too: picked with LIBC=musl, same answers', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: bin, LIBC: 'musl' };
@@ -118,5 +118,5 @@ describeArm64('linux-arm64 under qemu-aarch64 (the arm64 Node from npm, no compi
     const out = JSON.parse(r.stdout);
     expect(out.resolved).toBe(join(app, 'node_modules', 'tcp-vitals', 'prebuilds', 'linux-arm64', 'tcp-vitals.musl.node'));
     expectQemuAnswers(out);
-  });
+  }, 300_000);
 });
