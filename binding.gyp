@@ -10,7 +10,8 @@
         "src-native/tcp_info.cc",
         "src-native/batch.cc",
         "src-native/pidfd.cc",
-        "src-native/deathwatch.cc"
+        "src-native/deathwatch.cc",
+        "src-native/compat.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"]

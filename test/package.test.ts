@@ -68,12 +68,17 @@ describe('the npm package', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  test('the tarball carries LICENSE, the docs, the examples, dist and the prebuild', () => {
+  test('the tarball carries LICENSE, the docs, the examples, dist and the prebuilds', () => {
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/integrations/prometheus.js',
       'dist/integrations/otel.js', 'dist/integrations/request-vitals.js', 'docs/metrics.md', 'examples/prom-client.js']) {
       expect(files).toContain(f);
     }
-    expect(files.some((f) => /^prebuilds\/linux-x64\/.*\.node$/.test(f))).toBe(true);
+    // The four prebuilds (linux-x64 and linux-arm64, each glibc and musl) and the install script that uses them on Linux only.
+    expect(files.filter((f) => f.endsWith('.node')).sort()).toEqual([
+      'prebuilds/linux-arm64/tcp-vitals.glibc.node', 'prebuilds/linux-arm64/tcp-vitals.musl.node',
+      'prebuilds/linux-x64/tcp-vitals.glibc.node', 'prebuilds/linux-x64/tcp-vitals.musl.node',
+    ]);
+    expect(files).toContain('scripts/install.js');
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License[\s\S]*tcp-vitals contributors[\s\S]*WITHOUT WARRANTY OF ANY KIND/);
     const pkg = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8'));
     expect(pkg.license).toBe('MIT');
@@ -159,10 +164,10 @@ describe('the npm package', () => {
     const advisory = installOutput.split('\n').filter((l) => /allow-scripts|allowScripts|install-scripts/.test(l));
     if (advisory.length > 0) {
       const listed = advisory.find((l) => l.includes('tcp-vitals@'));
-      expect(listed).toMatch(/tcp-vitals@\S+ \(install: node-gyp-build[;)]/);
+      expect(listed).toMatch(/tcp-vitals@\S+ \(install: node scripts\/install\.js[;)]/);
       // The README quotes this line as npm prints it (the scripts listed by name; their commands may change).
       const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-      const quoted = readme.split('\n').find((l) => l.includes('tcp-vitals@0.1.0 (install: node-gyp-build'));
+      const quoted = readme.split('\n').find((l) => l.includes('tcp-vitals@0.1.0 (install: node scripts/install.js'));
       expect(quoted).toBeDefined();
       const scripts = (s: string) => [...s.matchAll(/[(;]\s*([a-z]+):/g)].map((m) => m[1]);
       expect(scripts(quoted!)).toEqual(scripts(listed!));

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
+import { platformSupported, unsupportedPlatformError } from './platform';
 
 /** Kernel constants exported by the addon (values of the running ABI). */
 export interface NativeConstants {
@@ -129,24 +130,35 @@ let loaded: NativeBinding | undefined;
 
 /** The error thrown when no binary can be loaded: says what to do, keeps node-gyp-build's as `cause`. */
 function noBinaryError(cause: unknown): Error {
-  const musl = (process.env.LIBC ?? '') === 'musl' || /libc=musl/.test(String((cause as Error)?.message));
-  const why = musl
-    ? 'the shipped prebuild is for glibc and this is a musl system (Alpine): reinstall with a compiler '
-      + '(apk add python3 make g++) so that npm builds the addon from source'
-    : 'no prebuild matches this platform and it was not built from source: reinstall with python3, make and g++ available';
-  const err = new Error(`tcp-vitals: cannot load its native addon: ${why}`, { cause }) as Error & { code: string };
+  const arch = process.env.npm_config_arch || process.arch;
+  const libc = process.env.LIBC || (/libc=musl/.test(String((cause as Error)?.message)) ? 'musl' : 'glibc');
+  const err = new Error(`tcp-vitals: cannot load its native addon: no prebuild for linux-${arch} (${libc}) and it was not built `
+    + 'from source: reinstall with python3, make and g++ available (Alpine: apk add build-base python3; '
+    + 'Debian/Ubuntu: apt-get install python3 make g++)', { cause }) as Error & { code: string };
   err.code = 'ERR_TCP_VITALS_NO_ADDON';
   return err;
 }
 
 /**
+ * Off Linux: `native.constants`, so that importing the package works (modules
+ * size buffers from constants at import time). Every constant reads 0 there
+ * (there is no kernel to take them from); every function that would use one
+ * throws ERR_TCP_VITALS_UNSUPPORTED_PLATFORM first.
+ */
+const unsupportedConstants = new Proxy(Object.freeze({}) as NativeConstants, {
+  get: (_target, key) => (typeof key === 'string' && key !== 'then' && key !== 'toJSON' ? 0 : undefined),
+});
+
+/**
  * Loads the addon (once): build/Release when built from source, else the
- * shipped prebuilds/<platform>-<arch>/tcp-vitals.glibc.node (always the
+ * shipped prebuilds/linux-<arch>/tcp-vitals.<glibc|musl>.node (always the
  * prebuild under PREBUILDS_ONLY=1). After the first call, {@link native}'s
- * methods are the addon's own functions (no wrapper on the hot path).
+ * methods are the addon's own functions (no wrapper on the hot path). Off
+ * Linux it throws ERR_TCP_VITALS_UNSUPPORTED_PLATFORM (and never tries to load).
  */
 export function loadBinding(): NativeBinding {
   if (loaded) return loaded;
+  if (!platformSupported()) throw unsupportedPlatformError();
   let addon: NativeBinding;
   try {
     addon = nodeGypBuild(ROOT) as NativeBinding;
@@ -168,9 +180,11 @@ export function bindingLoaded(): boolean {
 /**
  * The addon, loaded on first use of any method or of `constants`. Read
  * `native.constants` lazily (inside functions) in modules that the pure
- * layers import.
+ * layers import. Off Linux every constant reads 0 (so importing works).
  */
-export const native = { get constants() { return loadBinding().constants; } } as NativeBinding;
+export const native = {
+  get constants() { return platformSupported() ? loadBinding().constants : unsupportedConstants; },
+} as NativeBinding;
 for (const name of METHODS) {
   // Replaced by the addon's own function on first load (loadBinding).
   (native as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>

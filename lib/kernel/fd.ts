@@ -7,6 +7,7 @@
  */
 import * as net from 'node:net';
 import { native } from './binding';
+import { platformSupported, unsupportedPlatformError } from './platform';
 import { check, codedError, invalidArgType, systemError } from '../common/errors';
 import { INT32_MAX, validateInteger } from '../common/validate';
 
@@ -100,9 +101,10 @@ export function requireTcp(fd: number, syscall = 'getsockopt'): void {
  * retain, gracefulClose, reset): throws {@link notTcpError} for a
  * net.Socket that is not TCP (a Unix-domain socket, with or without an fd
  * yet). A socket with no handle yet, or whose fd cannot be read, passes:
- * each API reports that state its own way.
+ * each API reports that state its own way. Off Linux: ERR_TCP_VITALS_UNSUPPORTED_PLATFORM.
  */
 export function requireTcpSocket(socket: net.Socket): void {
+  if (!platformSupported()) throw unsupportedPlatformError();
   const handle = handleOf(socket) as (HandleLike & { constructor?: { name?: string } }) | null;
   if (!handle) return;
   if (handle.constructor?.name === 'Pipe') throw notTcpError();

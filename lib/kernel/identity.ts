@@ -11,6 +11,13 @@
  *
  * A failed cookie read is an error, never 0n (0n would turn the native
  * reuse guard off).
+ *
+ * A kernel that cannot give a cookie at all (ENOPROTOOPT: Linux before 4.13;
+ * EINVAL: emulators such as qemu-user 7.2) makes identity checks unavailable
+ * for that socket: the one-shot reads and writes ({@link socketFd}) then take
+ * the fd as given, as they do a bare fd number, so options are still set and
+ * read. {@link socketCookie} and the long-lived users of the cookie
+ * (checkedCookie: watch, failFast) still get the system error.
  */
 import * as net from 'node:net';
 import { native } from './binding';
@@ -75,10 +82,22 @@ export function cookieOrNone(socket: net.Socket, fd: number): bigint | null {
  * checked against the cookie remembered at the package's first sight of the
  * socket, so an fd closed behind Node's back and reused by another socket is
  * refused (ESTALE) instead of read or changed. A bare fd number is taken as
- * given.
+ * given, and so is a socket's fd where the kernel cannot give cookies.
  */
 export function socketFd(target: Target, name = 'target'): number {
   const fd = fdOf(target, name);
-  if (target instanceof net.Socket) checkedCookie(target, fd);
+  if (target instanceof net.Socket) {
+    try {
+      checkedCookie(target, fd);
+    } catch (err) {
+      if (!cookieUnavailable(err)) throw err;
+    }
+  }
   return fd;
+}
+
+/** Whether a cookie read failed because this kernel cannot give cookies (not because of the socket). */
+export function cookieUnavailable(err: unknown): boolean {
+  const code = (err as SystemError | undefined)?.code;
+  return (code === 'EINVAL' || code === 'ENOPROTOOPT') && (err as SystemError).syscall === 'getsockopt';
 }

@@ -7,6 +7,7 @@
  * {@link KernelSettings.absent}.
  */
 import { readFileSync } from 'node:fs';
+import { platformSupported, unsupportedPlatformError } from './platform';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { ERRNO, systemError } from '../common/errors';
@@ -121,10 +122,12 @@ let cache: { at: number; settings: KernelSettings } | null = null;
  * The TCP sysctls of this process's network namespace. Values are cached for
  * at most `maxAgeMs` (default 1000 ms; 0 always re-reads) so a watcher can ask
  * every tick without touching /proc every tick. The returned object is frozen.
- * Throws a system error if a knob every Linux kernel has cannot be read.
+ * Throws a system error if a knob every Linux kernel has cannot be read;
+ * ERR_TCP_VITALS_UNSUPPORTED_PLATFORM off Linux.
  */
 export function kernelSettings(options: { maxAgeMs?: number } = {}): Readonly<KernelSettings> {
   const maxAgeMs = options.maxAgeMs === undefined ? 1000 : validateInteger('options.maxAgeMs', options.maxAgeMs, 0, 3_600_000);
+  if (!platformSupported()) throw unsupportedPlatformError();
   const t = performance.now();
   if (cache && maxAgeMs > 0 && t - cache.at < maxAgeMs) return cache.settings;
   const settings = Object.freeze(readKernelSettings());

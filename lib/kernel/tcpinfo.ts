@@ -5,7 +5,7 @@
  * generated from it at build time (tcpinfo-decode.generated.ts).
  */
 import { native } from './binding';
-import { check, invalidArgType, outOfRange } from '../common/errors';
+import { check, codedError, invalidArgType, outOfRange } from '../common/errors';
 import { validateInteger } from '../common/validate';
 import { Target } from './fd';
 import { socketFd } from './identity';
@@ -265,9 +265,21 @@ function decodeChecked(buf: Buffer, length: number, offset: number): TcpInfo {
 
 const scratch = Buffer.alloc(TCP_INFO_BUFFER_SIZE);
 
-/** Raw TCP_INFO of an fd into the module's scratch buffer; returns the length. */
+/**
+ * Raw TCP_INFO of an fd into the module's scratch buffer; returns the length.
+ * A length shorter than any Linux returns (104 bytes, Linux 2.6; qemu-user
+ * 7.2 returns 4) throws ERR_TCP_VITALS_SHORT_TCP_INFO (`syscall`, `length`).
+ */
 export function readTcpInfoRaw(fd: number): { buf: Buffer; length: number } {
   const length = check(native.tcpInfo(fd, scratch), 'getsockopt', 'TCP_INFO');
+  const min = native.constants.TCP_INFO_MIN_LENGTH;
+  if (length < min) {
+    const err = codedError('ERR_TCP_VITALS_SHORT_TCP_INFO', `getsockopt TCP_INFO returned ${length} bytes; Linux returns at least ${min} `
+      + '(an emulator such as qemu-user?): tcp_info cannot be decoded') as Error & { code: string; syscall: string; length: number };
+    err.syscall = 'getsockopt';
+    err.length = length;
+    throw err;
+  }
   return { buf: scratch, length };
 }
 
@@ -276,7 +288,8 @@ export function readTcpInfoRaw(fd: number): { buf: Buffer; length: number } {
  * kernel returned. Throws a system error (e.g. `getsockopt ENOTSUP (TCP_INFO)`
  * for a UDP or Unix socket — errno 95, Linux's EOPNOTSUPP, which Node names
  * ENOTSUP —, `getsockopt ENOTSOCK (TCP_INFO)` for a file, `getsockopt EBADF
- * (TCP_INFO)` for a closed fd).
+ * (TCP_INFO)` for a closed fd), and ERR_TCP_VITALS_SHORT_TCP_INFO when the
+ * kernel returns fewer bytes than any Linux does (an emulator).
  */
 export function tcpInfo(target: Target): TcpInfo {
   const fd = socketFd(target);

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
 import { ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
+import { platformSupported, warnUnsupportedPlatform } from '../../kernel/platform';
 import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
@@ -201,12 +202,21 @@ class Protector implements HookListener {
  * (code 'ETIMEDOUT', `reason`, `silentMs`, `unacknowledgedBytes`) on the
  * socket, and on the `tcp-vitals:death` diagnostics channel.
  *
+ * Off Linux it does nothing: one TCP_VITALS_UNSUPPORTED_PLATFORM warning per
+ * process, and a handle whose stats stay zero.
+ *
  * @throws ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE / ERR_INVALID_ARG_VALUE for bad options;
  *   ERR_INVALID_STATE when `signal` is already aborted.
  */
 export function protect(options: ProtectOptions = {}): ProtectHandle {
   const config = resolveOptions(options);
   if (config.signal?.aborted) throw codedError('ERR_INVALID_STATE', 'protect(): the signal is already aborted');
+  if (!platformSupported()) {
+    // Off Linux: nothing to protect with; one warning per process, a handle that does nothing.
+    warnUnsupportedPlatform('protect() / tcp-vitals/register');
+    const idle = new StatsCounter();
+    return { timeout: config.timeout, stop: () => {}, stats: () => idle.snapshot() };
+  }
   const p = new Protector(config);
   addDetectorOwner(p);
   addHookListener(p);
