@@ -32,6 +32,13 @@ export interface HookListener {
   adopted?(handle: TcpHandle, owner: net.Socket): void;
   /** A per-socket policy (failFast) takes `handle` over: stop looking after it. */
   handedOver?(handle: TcpHandle): void;
+  /**
+   * The connect on `handle` completed (libuv's callback, before Node's):
+   * `status` 0 = established, else a negative errno. `seconds` from the
+   * connect() call to the completion. Only while a listener has this method
+   * does a connect take the two timestamps (the metrics collectors add it).
+   */
+  connectDone?(handle: TcpHandle, owner: net.Socket | null, status: number, seconds: number, address: string, port: number): void;
 }
 
 /** Which hooks this Node version allowed. */
