@@ -44,3 +44,5 @@ export type {
 } from './policy/server';
 export { protect } from './policy/protect';
 export type { ProtectHandle, ProtectOptions, ProtectStats, ConnectionInfo, MatchResult, ScopeOptions } from './policy/protect';
+export { misconfigurationAlarms, alarmsRaised, ALARM_CODES } from './policy/alarms';
+export type { Alarm, AlarmCode, Alarms } from './policy/alarms';

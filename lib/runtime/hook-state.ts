@@ -17,8 +17,10 @@ export interface HookListener {
   connected?(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void;
   /** A server accepted `socket` (after its 'connection' listeners ran). */
   accepted?(socket: net.Socket): void;
-  /** setKeepAlive() just changed `handle`'s keepalive options. */
-  keepAlive?(handle: TcpHandle): void;
+  /** setKeepAlive() just changed `handle`'s keepalive options (`enable`, `delaySeconds`: the handle-level arguments). */
+  keepAlive?(handle: TcpHandle, enable?: unknown, delaySeconds?: unknown): void;
+  /** `socket.setKeepAlive(enable, delayMs)` is being called (the application's own arguments, before Node rounds them). */
+  settingKeepAlive?(socket: net.Socket, enable: unknown, delayMs: unknown): void;
   /** `handle` is being closed (its fd is still open). */
   closing?(handle: TcpHandle): void;
   /** The application wrote to `socket`. */
@@ -50,6 +52,7 @@ export interface HookSupport {
   http2Request: boolean;
   destroy: boolean;
   serverChannel: boolean;
+  socketKeepAlive: boolean;
 }
 
 export interface HookState {

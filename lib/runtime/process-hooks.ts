@@ -14,6 +14,9 @@
  *   http2.connect go through it.
  * - `TCP.prototype.setKeepAlive`: clients (Node's agents, mysql2, pg) call it
  *   after connect and overwrite the keepalive options.
+ * - `net.Socket.prototype.setKeepAlive`: the application's own arguments
+ *   (milliseconds, before Node rounds them to seconds), for the
+ *   misconfiguration warnings.
  * - `TCP.prototype.close`: the handle (so the fd) is about to go.
  * - `net.Socket.prototype._writeGeneric`: data handed to a socket (so the
  *   peer now owes an ACK).
@@ -51,7 +54,10 @@ function state(): HookState {
   if (!s) {
     s = {
       version: 1, listeners: [], tcpProto: null, ownerSymbol: null, claims: new WeakSet(),
-      support: { tcpConnect: false, tcpKeepAlive: false, tcpClose: false, write: false, http2Request: false, destroy: false, serverChannel: false },
+      support: {
+        tcpConnect: false, tcpKeepAlive: false, tcpClose: false, write: false, http2Request: false, destroy: false, serverChannel: false,
+        socketKeepAlive: false,
+      },
     };
     Object.defineProperty(g, STATE_KEY, { value: s, enumerable: false });
     install(s);
@@ -98,6 +104,16 @@ function install(s: HookState): void {
       return destroy.apply(this, args);
     };
     s.support.destroy = true;
+  }
+  const setKeepAlive = SP.setKeepAlive;
+  if (typeof setKeepAlive === 'function') {
+    SP.setKeepAlive = function (this: net.Socket, ...args: unknown[]) {
+      for (const l of L) {
+        try { l.settingKeepAlive?.(this, args[0], args[1]); } catch (e) { report(e); }
+      }
+      return setKeepAlive.apply(this, args);
+    };
+    s.support.socketKeepAlive = true;
   }
   wrapHttp2(s);
   try {

@@ -58,7 +58,7 @@ export function wrapTcp(s: HookState, handle: object): void {
     proto.setKeepAlive = function (this: TcpHandle, ...args: unknown[]) {
       const r = keepAlive.apply(this, args);
       for (const l of L) {
-        try { l.keepAlive?.(this); } catch (e) { report(e); }
+        try { l.keepAlive?.(this, args[0], args[1]); } catch (e) { report(e); }
       }
       return r;
     };
