@@ -30,11 +30,31 @@ export interface HttpSpanHooksOptions extends SpanFactsOptions {
   applyCustomAttributesOnSpan?: HttpSpanHooks['applyCustomAttributesOnSpan'];
 }
 
-const FACTS = Symbol('tcp-vitals.span-facts');
-type Followed = { [FACTS]?: RequestFacts };
+/** The facts of each followed request (a WeakMap: a property on Node's request objects would change their shape). */
+const followed = new WeakMap<object, RequestFacts>();
 
 function isClientRequest(r: object): r is ClientRequest {
   return typeof (r as ClientRequest).setHeader === 'function' && typeof (r as ClientRequest).getHeader === 'function';
+}
+
+/** Tells the facts the request's socket: the client's (with `reusedSocket`) or the server's. */
+function attachSocket(facts: RequestFacts, request: ClientRequest | IncomingMessage): void {
+  if (isClientRequest(request)) facts.attach(request.socket, !(request as ClientRequest & { reusedSocket?: boolean }).reusedSocket);
+  else facts.attach(request.socket);
+}
+
+function onClientError(this: ClientRequest, err: unknown): void {
+  const facts = followed.get(this);
+  if (!facts) return;
+  attachSocket(facts, this);
+  facts.end(err ?? new Error('request failed'), false);
+}
+
+function onServerAborted(this: IncomingMessage): void {
+  const facts = followed.get(this);
+  if (!facts) return;
+  attachSocket(facts, this);
+  facts.end(new Error('aborted'), false);
 }
 
 /**
@@ -50,22 +70,19 @@ export function httpSpanHooks(options?: HttpSpanHooksOptions): HttpSpanHooks {
   const userApply = options?.applyCustomAttributesOnSpan;
   return {
     requestHook(span, request) {
-      const facts = new RequestFacts(span, slowMs);
-      (request as Followed)[FACTS] = facts;
-      if (isClientRequest(request)) {
-        const started = (socket: unknown): void => facts.attach(socket, !(request as ClientRequest & { reusedSocket?: boolean }).reusedSocket);
-        if (request.socket) started(request.socket);
-        else request.once('socket', started);
-        // errorMonitor listeners run before 'error' ones and before the instrumentation's own (added after this hook).
-        request.once(errorMonitor, (err: unknown) => facts.end(err ?? new Error('request failed')));
-      } else {
-        facts.attach(request.socket);
-        request.once('aborted', () => facts.end(new Error('aborted')));
-      }
+      followed.set(request, new RequestFacts(span, slowMs, request));
+      // Shared listeners (no closure per request); errorMonitor runs before 'error' listeners and before
+      // the instrumentation's own (added after this hook).
+      if (isClientRequest(request)) request.on(errorMonitor, onClientError);
+      else request.on('aborted', onServerAborted);
       userRequestHook?.(span, request);
     },
     applyCustomAttributesOnSpan(span, request, response) {
-      (request as Followed)[FACTS]?.end();
+      const facts = followed.get(request);
+      if (facts) {
+        attachSocket(facts, request);
+        facts.end(undefined, false);
+      }
       userApply?.(span, request, response);
     },
   };
