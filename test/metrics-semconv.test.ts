@@ -17,6 +17,7 @@ import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { sleep } from './helpers/loopback';
 import { connect, listen, stallUntilRetransmit } from './helpers/metrics';
 import { parseExposition, sample, samples } from './integration-prometheus-exposition';
+import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
 function setupOtel(options?: otel.OtelOptions) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -186,4 +187,23 @@ describe('semantic-convention names (default)', () => {
     const { provider } = { provider: new MeterProvider() };
     expect(() => otel.registerMetrics(provider.getMeter('x'), { names: 1 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
+});
+
+describeNetns('connect failures: our own connect timeout counts as timed_out (vanished host, own namespaces)', () => {
+  const pairs: NetPair[] = [];
+  afterAll(() => { for (const p of pairs) p.destroy(); });
+
+  test('a SYN nobody answers, given up by protect() at its timeout: reason timed_out, no handshake', async () => {
+    const pair = NetPair.create();
+    pairs.push(pair);
+    pair.vanish();
+    const child = pair.spawnNode(pair.a, fixture('metrics-connect-failures.js'), [ADDR_B, '7311']);
+    const err = await child.waitFor((m) => m.type === 'error', 20_000);
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(err.afterMs).toBeLessThan(10_000); // protect()'s 2 s, not the kernel's ~2 min of SYN retries
+    const e = parseExposition((await child.waitFor((m) => m.type === 'scrape', 10_000)).text);
+    const peer = { network_transport: 'tcp', network_peer_address: ADDR_B, network_peer_port: '7311', network_tcp_handshake_role: 'client' };
+    expect(sample(e, 'system_network_tcp_connection_failures_total', { ...peer, reason: 'timed_out' })).toBe(1);
+    expect(samples(e, 'system_network_tcp_handshake_duration_seconds_count')).toEqual([]);
+  }, 40_000);
 });
