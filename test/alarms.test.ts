@@ -4,6 +4,7 @@
  * fires once with its code. A correctly configured set of sockets raises
  * none (that test runs first: each kind is warned once per process).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -13,7 +14,8 @@ import { kernelSettings } from '../lib/kernel/sysctl';
 import { protect } from '../lib/policy/protect';
 import { Alarm, ALARM_CODES, alarmsRaised, misconfigurationAlarms } from '../lib/policy/alarms';
 import { sleep } from './helpers/loopback';
-import { ADDR_A, describeNetns, fixture, NetPair } from './helpers/netns';
+import { ADDR_A, Child, describeNetns, fixture, NetPair } from './helpers/netns';
+import { inspectProcess } from '../lib/policy/inspect';
 import { selfSignedCert } from './helpers/tls';
 
 // Jest gives the test a process object of its own: 'warning' events of the real process do not reach it,
@@ -214,4 +216,19 @@ describeNetns('misconfiguration alarms: tcp_keepalive_probes = 0 (own namespace)
     expect(r.error).toBe('ETIMEDOUT');
     expect(r.afterMs).toBeLessThan(9000);
   }, 40_000);
+});
+
+describe('the same finding from inside (warning) and outside (tcp-vitals inspect)', () => {
+  let child: Child | undefined;
+  afterAll(() => child?.kill());
+
+  test('a user timeout below the keepalive idle: TCP_VITALS_USER_TIMEOUT_BELOW_KEEPALIVE in the process, trap user-timeout-below-keepalive in inspect', async () => {
+    child = new Child(spawn(process.execPath, [fixture('alarms-inspect.js')], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
+    const ready = await child.waitFor((m) => m.type === 'ready', 15_000);
+    expect(ready.codes).toEqual([ALARM_CODES.userTimeout]);
+    const c = inspectProcess(ready.pid).connections.find((x) => x.local.port === ready.port);
+    expect(c).toBeDefined();
+    expect(c!.options).toMatchObject({ keepAlive: true, keepAliveIdle: 5000, userTimeout: 1000 });
+    expect(c!.traps.map((t) => t.code)).toContain('user-timeout-below-keepalive');
+  }, 30_000);
 });
