@@ -16,11 +16,12 @@ const INTERNAL = 0;
 
 describe('TCP facts on HTTP spans (real SDK, real server, real http and fetch clients)', () => {
   let spans: SpanOut[] = [];
+  let kernel: { upload: { before: number; after: number; reused: boolean } };
   beforeAll(() => {
     const r = spawnSync(process.execPath, [join(__dirname, 'fixtures', 'otel-spans.js')], { encoding: 'utf8', timeout: 60_000 });
     const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
     if (!line) throw new Error(`no spans (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
-    spans = JSON.parse(line).spans;
+    ({ spans, kernel } = JSON.parse(line));
   }, 70_000);
   const one = (kind: number, path: string): SpanOut => {
     const found = spans.filter((s) => s.kind === kind && s.path === path);
@@ -67,6 +68,18 @@ describe('TCP facts on HTTP spans (real SDK, real server, real http and fetch cl
     expect(client['tcp.verdict']).toBe('peer-app-silent');
     expect(String(client['tcp.verdict.evidence'])).toMatch(/peer application silent for 1\.\d+ s; network fine/);
     expect(VERDICTS).toContain(one(SERVER, '/slow').attributes['tcp.verdict']);
+  });
+
+  test('retransmits during the request: the kernel\'s tcpi_total_retrans delta over that request only', () => {
+    // An 8 MB upload the server does not read for 1.5 s on the reused keep-alive connection: the client's
+    // kernel retransmits (4 times on 6.18 loopback); the fixture read tcp_info right before and after it.
+    const up = one(CLIENT, '/stalled-upload').attributes;
+    expect(kernel.upload.reused).toBe(true);
+    expect(up['tcp.connection.new']).toBe(false);
+    expect(up['tcp.retransmits']).toBe(kernel.upload.after - kernel.upload.before);
+    expect(kernel.upload.after).toBeGreaterThan(0);
+    // The same connection's earlier requests: none of those retransmits.
+    expect(one(CLIENT, '/reused').attributes['tcp.retransmits']).toBe(0);
   });
 
   test('a request that failed (connection reset) carries a verdict', () => {
