@@ -83,6 +83,11 @@ function state(): State {
   return s;
 }
 
+/** Whether `code` has been raised in this process (then its check is skipped: no syscall for it). */
+function raised(code: AlarmCode): boolean {
+  return state().raised.some((a) => a.code === code);
+}
+
 function raise(code: AlarmCode, message: string): void {
   const s = state();
   if (s.raised.some((a) => a.code === code)) return;
@@ -127,15 +132,17 @@ function afterKeepAlive(handle: TcpHandle, fd: number, enable: boolean, delaySec
 
 const listener: HookListener = {
   settingKeepAlive(socket: net.Socket, enable: unknown, delayMs: unknown): void {
-    const h = tcpHandleOf(socket);
-    if (h && h.fd >= 0 && isClaimed(h)) {
-      // Node may not even reach the handle (setKeepAlive(false) on a socket it thinks is off already).
-      const fd = h.fd;
-      const seconds = typeof delayMs === 'number' && delayMs > 0 ? Math.floor(delayMs / 1000) : 0;
-      queueMicrotask(() => afterKeepAlive(h, fd, Boolean(enable), seconds));
-      return;
+    if (!enable && !raised(ALARM_CODES.overridden)) {
+      // Node may not even reach the handle (setKeepAlive(false) on a socket it believes is off already).
+      // A client turning keepalive on under protect() (agents do at every return to the pool) is not checked.
+      const h = tcpHandleOf(socket);
+      if (h && h.fd >= 0 && isClaimed(h)) {
+        const fd = h.fd;
+        queueMicrotask(() => afterKeepAlive(h, fd, false, 0));
+        return;
+      }
     }
-    if (!enable || typeof delayMs !== 'number' || !(delayMs > 0 && delayMs < 1000)) return;
+    if (!enable || typeof delayMs !== 'number' || !(delayMs > 0 && delayMs < 1000) || raised(ALARM_CODES.rounded)) return;
     const idle = kernelSettings().keepAliveTimeMs;
     raise(ALARM_CODES.rounded, `setKeepAlive(true, ${delayMs}): Node counts the delay in whole seconds and rounds ${delayMs} ms down to 0, `
       + `which leaves the kernel's tcp_keepalive_time: the first probe after ${formatDuration(idle)} of silence, not ${delayMs} ms (nodejs/node#57712)`);
@@ -145,7 +152,7 @@ const listener: HookListener = {
     const delay = typeof delaySeconds === 'number' && delaySeconds > 0 ? delaySeconds : 0;
     if (handle.fd < 0) {
       // libuv has no descriptor yet: it stores the flag only and, at connect, applies its own delay.
-      if (!on || delay === 0) return;
+      if (!on || delay === 0 || raised(ALARM_CODES.lost)) return;
       const owner = ownerOf(handle as object);
       owner?.once('connect', () => {
         if (handle.fd < 0) return;
@@ -159,12 +166,14 @@ const listener: HookListener = {
       return;
     }
     if (isClaimed(handle)) return; // settingKeepAlive compares what the client asked with what stands
+    if (!on || (raised(ALARM_CODES.defaultIdle) && raised(ALARM_CODES.probesZero) && raised(ALARM_CODES.userTimeout))) return;
     const fd = handle.fd;
     queueMicrotask(() => afterKeepAlive(handle, fd, on, delay));
   },
 };
 
 function onAgentRequest(message: unknown): void {
+  if (raised(ALARM_CODES.agent)) return;
   const request = (message as { request?: unknown } | null)?.request as { agent?: { keepAlive?: unknown; keepAliveMsecs?: unknown }; once?: unknown; socket?: unknown } | undefined;
   if (!request || request.agent?.keepAlive !== true || typeof request.once !== 'function') return;
   const agent = request.agent;
