@@ -182,6 +182,32 @@ describe('semantic-convention names (default)', () => {
     expect(legacy.names).not.toContain('system_network_tcp_handshake_duration_seconds');
   });
 
+  test('otel: an established connection reset by the peer counts once on the side that received the RST', async () => {
+    const { provider, handle, collect } = setupOtel();
+    stops.push(() => handle.stop(), () => provider.shutdown());
+    const accepted: net.Socket[] = [];
+    const errors: string[] = [];
+    const server = net.createServer((s) => { accepted.push(s); sockets.push(s); s.on('error', (e: NodeJS.ErrnoException) => errors.push(`server ${e.code}`)); });
+    servers.push(server);
+    const port = await listen(server);
+    // A: the server resets the client.
+    const a = await connect(port);
+    a.on('error', (e: NodeJS.ErrnoException) => errors.push(`client ${e.code}`));
+    for (let i = 0; i < 100 && accepted.length < 1; i++) await sleep(10);
+    accepted[0].resetAndDestroy();
+    await new Promise((r) => a.once('close', r));
+    // B: a client resets the server's socket.
+    const b = await connect(port);
+    for (let i = 0; i < 100 && accepted.length < 2; i++) await sleep(10);
+    b.resetAndDestroy();
+    for (let i = 0; i < 200 && !accepted[1].destroyed; i++) await sleep(10);
+    expect(errors.sort()).toEqual(['client ECONNRESET', 'server ECONNRESET']);
+    const m = await collect();
+    expect(m.get('system.network.tcp.resets')?.descriptor.unit).toBe('{connection}');
+    expect(points(m.get('system.network.tcp.resets'), { 'network.peer.port': port, 'network.tcp.handshake.role': 'client' })).toEqual([1]);
+    expect(points(m.get('system.network.tcp.resets'), { 'network.peer.address': '127.0.0.1', 'network.tcp.handshake.role': 'server' })).toEqual([1]);
+  });
+
   test('a bad names option is refused with ERR_INVALID_ARG_VALUE', () => {
     expect(() => prom.registerMetrics(new Registry(), { names: 'old' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     const { provider } = { provider: new MeterProvider() };

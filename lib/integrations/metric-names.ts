@@ -22,7 +22,7 @@ export type MetricNaming = 'otel' | 'legacy';
 
 /** Every measurement the collectors make. */
 export type Measurement = 'connections' | 'retransmits' | 'spuriousRetransmits' | 'unacknowledged' | 'unsent' | 'rtt' | 'rttvar'
-  | 'deaths' | 'detection' | 'handshake' | 'connectionDuration' | 'failures';
+  | 'deaths' | 'detection' | 'handshake' | 'connectionDuration' | 'failures' | 'resets';
 
 /** One measurement's OTel name and unit, and its Prometheus name (without the prefix option). */
 export interface MetricName {
@@ -42,6 +42,7 @@ const OTEL: Readonly<Record<Measurement, MetricName>> = {
   handshake: { otel: 'system.network.tcp.handshake.duration', unit: 's', prom: 'system_network_tcp_handshake_duration_seconds' },
   connectionDuration: { otel: 'system.network.tcp.connection.duration', unit: 's', prom: 'system_network_tcp_connection_duration_seconds' },
   failures: { otel: 'system.network.tcp.connection.failures', unit: '{connection}', prom: 'system_network_tcp_connection_failures_total' },
+  resets: { otel: 'system.network.tcp.resets', unit: '{connection}', prom: 'system_network_tcp_resets_total' },
   deaths: { otel: 'tcp_vitals.connection.deaths', unit: '{connection}', prom: 'tcp_vitals_connection_deaths_total' },
   detection: { otel: 'tcp_vitals.death.detection.duration', unit: 's', prom: 'tcp_vitals_death_detection_duration_seconds' },
 };

@@ -34,6 +34,8 @@ export interface LifecycleSink {
   handshake(seconds: number, peer: LifecyclePeer): void;
   closed(seconds: number, peer: LifecyclePeer): void;
   failure(reason: FailureReason, peer: LifecyclePeer): void;
+  /** An established connection ended with a reset from the peer (ECONNRESET, or EPIPE on a write after it). */
+  reset(peer: LifecyclePeer): void;
 }
 
 interface Open extends LifecyclePeer { readonly since: number }
@@ -90,10 +92,17 @@ const listener: HookListener = {
     each((s) => s.closed(seconds, o));
   },
   destroying(socket: Socket, error: Error): void {
+    const code = (error as { code?: unknown }).code;
+    if (!socket.connecting) {
+      if (code !== 'ECONNRESET' && code !== 'EPIPE') return;
+      const h = tcpHandleOf(socket);
+      const o = h ? open.get(h) : undefined; // a connection the lifecycle saw open (TCP, established or accepted)
+      if (o) each((s) => s.reset(o));
+      return;
+    }
     // A connect given up before libuv completed it (our own connect timeout,
     // failFast, or a client's ETIMEDOUT): libuv never calls back for it.
-    if (!socket.connecting || Array.isArray((error as { errors?: unknown }).errors)) return;
-    const code = (error as { code?: unknown }).code;
+    if (Array.isArray((error as { errors?: unknown }).errors)) return;
     if (!isPeerGoneError(error) && code !== 'ETIMEDOUT') return;
     const h = tcpHandleOf(socket);
     const peer = h ? pending.get(h) : undefined;

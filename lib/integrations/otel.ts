@@ -82,6 +82,7 @@ function typedAttrs(s: Series, names: readonly string[]): Record<'timeout' | 'ot
  * - `system.network.tcp.handshake.duration` (histogram, `s`): connect() to established, outbound connections;
  * - `system.network.tcp.connection.duration` (histogram, `s`): established (or accepted) to close;
  * - `system.network.tcp.connection.failures` (counter, `{connection}`, `reason`): connects that did not reach established;
+ * - `system.network.tcp.resets` (counter, `{connection}`): established connections that ended with a reset from the peer;
  * - `tcp_vitals.connection.deaths` (counter, `{connection}`, `reason` = the death reason);
  * - `tcp_vitals.death.detection.duration` (histogram, `s`): time from the peer's last sign of life to the detection.
  * Attributes: `network.transport` 'tcp', `network.peer.address`, `network.peer.port`
@@ -142,6 +143,8 @@ export function registerMetrics(meter: Meter, options?: OtelOptions): OtelMetric
     const duration = meter.createHistogram(cd.otel, { description: 'TCP connection duration: established (or accepted) to close', unit: cd.unit, ...durationAdvice });
     const fa = n('failures');
     const failures = meter.createCounter(fa.otel, { description: 'TCP connects that did not reach established, by reason', unit: fa.unit });
+    const rs = n('resets');
+    const resets = meter.createCounter(rs.otel, { description: 'Established TCP connections that ended with a reset from the peer', unit: rs.unit });
     const peerAttrs = (p: LifecyclePeer): Attributes => {
       const l = reader.peerLabel(p.address, p.role === 'client' ? p.port : undefined);
       const a: Attributes = { [ATTR.transport]: 'tcp', [ATTR.peerAddress]: l.address ?? 'other', [ATTR.role]: p.role };
@@ -152,6 +155,7 @@ export function registerMetrics(meter: Meter, options?: OtelOptions): OtelMetric
       handshake: (seconds, p) => handshake.record(seconds, peerAttrs(p)),
       closed: (seconds, p) => duration.record(seconds, peerAttrs(p)),
       failure: (reason, p) => failures.add(1, { ...peerAttrs(p), [ATTR.reason]: reason }),
+      reset: (p) => resets.add(1, peerAttrs(p)),
     });
   }
 

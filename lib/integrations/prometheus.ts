@@ -106,6 +106,7 @@ function typedLabels(s: Series, names: readonly string[], type: 'timeout' | 'oth
  * - `system_network_tcp_unacknowledged_bytes`, `system_network_tcp_unsent_bytes` gauges: SIOCOUTQ - SIOCOUTQNSD and SIOCOUTQNSD, summed;
  * - `system_network_tcp_handshake_duration_seconds`, `system_network_tcp_connection_duration_seconds` histograms;
  * - `system_network_tcp_connection_failures_total{reason,network_tcp_handshake_role}` counter: connects that did not reach established;
+ * - `system_network_tcp_resets_total{network_tcp_handshake_role}` counter: established connections ended by a reset from the peer;
  * - `tcp_vitals_connection_deaths_total{reason}` counter: deaths published on 'tcp-vitals:death';
  * - `tcp_vitals_death_detection_duration_seconds` histogram: time from the peer's last sign of life to the detection.
  * Peer labels: `network_transport` 'tcp', `network_peer_address`, `network_peer_port` ('' for inbound:
@@ -221,7 +222,10 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
     const failures: Counter = new client.Counter({
       name: name('failures'), help: 'TCP connects that did not reach established, by reason', labelNames: [...lifecycleLabels, 'reason'], registers,
     });
-    all.push(handshake as never, duration as never, failures as never);
+    const resets: Counter = new client.Counter({
+      name: name('resets'), help: 'Established TCP connections that ended with a reset from the peer', labelNames: lifecycleLabels, registers,
+    });
+    all.push(handshake as never, duration as never, failures as never, resets as never);
     const lifecycle = (p: LifecyclePeer): Labels => {
       const l = reader.peerLabel(p.address, p.role === 'client' ? p.port : undefined);
       return { [L_TRANSPORT]: 'tcp', [L_ADDRESS]: l.address ?? 'other', [L_PORT]: l.port === undefined ? '' : String(l.port), [L_ROLE]: p.role };
@@ -230,6 +234,7 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
       handshake: (seconds, p) => handshake.observe(lifecycle(p), seconds),
       closed: (seconds, p) => duration.observe(lifecycle(p), seconds),
       failure: (reason, p) => failures.inc({ ...lifecycle(p), reason }),
+      reset: (p) => resets.inc(lifecycle(p)),
     });
   }
   const unsubscribe = onDeath((d) => {

@@ -39,6 +39,7 @@
  */
 import * as net from 'node:net';
 import { subscribe } from 'node:diagnostics_channel';
+import { types } from 'node:util';
 import { Fn, HookListener, HookState, HookSupport, ownerIn, report, tcpHandleOf } from './hook-state';
 import { wrapTcp } from './tcp-handle-hooks';
 import { wrapHttp2, wrapWriteGeneric } from './write-hooks';
@@ -96,9 +97,10 @@ function install(s: HookState): void {
   if (typeof destroy === 'function') {
     SP._destroy = function (this: net.Socket, ...args: unknown[]) {
       const err = args[0];
-      if (err instanceof Error) {
+      // isNativeError: an error made in another realm (vm contexts, jest) is an Error too.
+      if (err instanceof Error || types.isNativeError(err)) {
         for (const l of L) {
-          try { l.destroying?.(this, err); } catch (e) { report(e); }
+          try { l.destroying?.(this, err as Error); } catch (e) { report(e); }
         }
       }
       return destroy.apply(this, args);
