@@ -95,8 +95,9 @@ async function main() {
     const t0 = process.hrtime.bigint();
     const text = await registry.metrics();
     const t = ms(t0);
-    if (!text.includes(`tcp_connections{state="ESTABLISHED",peer="127.0.0.1:${conns.port}"} ${n}`)
-      && !text.includes(`tcp_connections{peer="127.0.0.1:${conns.port}",state="ESTABLISHED"} ${n}`)) {
+    const counted = text.split('\n').some((l) => l.startsWith('system_network_tcp_connection_count{') && l.endsWith(`} ${n}`)
+      && l.includes(`network_peer_port="${conns.port}"`) && l.includes('network_connection_state="established"'));
+    if (!counted) {
       throw new Error(`scrape does not count ${n} connections:\n${text.slice(0, 400)}`);
     }
     return t;

@@ -17,6 +17,8 @@ export { failFast } from './policy/failfast';
 export type { FailFastOptions, FailFastHandle } from './policy/failfast';
 export { protect } from './policy/protect';
 export type { ProtectHandle, ProtectOptions, ProtectStats, ConnectionInfo, MatchResult, ScopeOptions } from './policy/protect';
+export { misconfigurationAlarms, alarmsRaised, ALARM_CODES } from './policy/alarms';
+export type { Alarm, AlarmCode, Alarms } from './policy/alarms';
 export { failFastAgent, FailFastAgent, FailFastHttpsAgent, failFastConnector } from './integrations/agent';
 export type { UndiciConnector } from './integrations/agent';
 export { PeerGoneError, AckAbortError, isPeerGoneError, isAckAbortError } from './common/errors';

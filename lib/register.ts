@@ -10,9 +10,11 @@
  *
  * A malformed value stops start-up with one line naming the variable and what
  * it accepts (exit code 9, as Node does for invalid arguments): a process that
- * asked for protection never runs unprotected by mistake.
+ * asked for protection never runs unprotected by mistake. It also starts the
+ * misconfiguration warnings (policy/alarms: TCP_VITALS_* codes).
  */
 import { EnvConfigError, optionsFromEnv, protect, ProtectHandle } from './policy/protect';
+import { misconfigurationAlarms } from './policy/alarms';
 
 const KEY = Symbol.for('tcp-vitals.register');
 
@@ -28,6 +30,7 @@ function start(): ProtectHandle | undefined {
     process.exit(9);
   }
   Object.defineProperty(g, KEY, { value: handle, enumerable: false });
+  misconfigurationAlarms(); // keepalive settings that silently do nothing: one warning per kind (TCP_VITALS_* codes)
   return handle;
 }
 

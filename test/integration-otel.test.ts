@@ -19,7 +19,7 @@ function setup(options?: Parameters<typeof registerMetrics>[1]) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   const provider = new MeterProvider({ readers: [reader] });
-  const handle = registerMetrics(provider.getMeter('tcp-vitals-test'), options);
+  const handle = registerMetrics(provider.getMeter('tcp-vitals-test'), { names: 'legacy', ...options });
   const collect = async (): Promise<Map<string, MetricData>> => {
     exporter.reset();
     await reader.forceFlush();

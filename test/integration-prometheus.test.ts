@@ -32,7 +32,7 @@ describe('tcp-vitals/prometheus', () => {
     const client = await connect(port);
     clients.push(client);
     const registry = new Registry();
-    const metrics = registerMetrics(registry);
+    const metrics = registerMetrics(registry, { names: 'legacy' });
     track(client);
     await stallUntilRetransmit(client);
     const before = { info: tcpInfo(client), q: queues(client) };
@@ -100,7 +100,7 @@ describe('tcp-vitals/prometheus', () => {
     addConnection(a, { direction: 'outbound', source: 'protect', host: 'db.internal', port: 5432 });
     track(b);
     const registry = new Registry();
-    registerMetrics(registry);
+    registerMetrics(registry, { names: 'legacy' });
     let m = parseExposition(await registry.metrics());
     expect(sample(m, 'tcp_connections', { peer: 'db.internal:5432', state: 'ESTABLISHED' })).toBe(1);
     expect(sample(m, 'tcp_connections', { peer: `127.0.0.1:${port}`, state: 'ESTABLISHED' })).toBe(1);
@@ -121,7 +121,7 @@ describe('tcp-vitals/prometheus', () => {
     for (const p of ports) clients.push(await connect(p));
     for (const c of clients) track(c);
     const registry = new Registry();
-    registerMetrics(registry);
+    registerMetrics(registry, { names: 'legacy' });
     const m = parseExposition(await registry.metrics());
     const conn = samples(m, 'tcp_connections');
     const peers = new Set(conn.map((s) => s.labels.peer));
@@ -135,14 +135,14 @@ describe('tcp-vitals/prometheus', () => {
     expect(samples(m, 'tcp_rtt_seconds_count').reduce((n, s) => n + s.value, 0)).toBe(200);
     // maxPeers is an option.
     const small = new Registry();
-    registerMetrics(small, { maxPeers: 3 });
+    registerMetrics(small, { names: 'legacy', maxPeers: 3 });
     const m3 = parseExposition(await small.metrics());
     expect(new Set(samples(m3, 'tcp_connections').map((s) => s.labels.peer)).size).toBe(4);
   }, 120_000);
 
   test('deaths by reason and detection time come from the tcp-vitals:death channel', async () => {
     const registry = new Registry();
-    const metrics = registerMetrics(registry);
+    const metrics = registerMetrics(registry, { names: 'legacy' });
     const socket = new net.Socket();
     const e1 = Object.assign(peerGoneError('retransmit', 10, 'test'), { silentMs: 2500 });
     publishDeath(socket, e1);
@@ -173,7 +173,7 @@ describe('tcp-vitals/prometheus', () => {
     try { sixPort = await listen(six, '::1'); } catch { /* no IPv6 loopback here */ }
     if (sixPort) { const c = await connect(sixPort, '::1'); clients.push(c); track(c); }
     const registry = new Registry();
-    registerMetrics(registry);
+    registerMetrics(registry, { names: 'legacy' });
     const m = parseExposition(await registry.metrics());
     expect(sample(m, 'tcp_connections', { peer: '127.0.0.1', state: 'ESTABLISHED' })).toBe(2);
     if (sixPort) expect(sample(m, 'tcp_connections', { peer: `[::1]:${sixPort}`, state: 'ESTABLISHED' })).toBe(1);
@@ -185,7 +185,7 @@ describe('tcp-vitals/prometheus', () => {
     const port = await listen(server);
     for (let i = 0; i < 5; i++) { const c = await connect(port); clients.push(c); track(c); }
     const registry = new Registry();
-    registerMetrics(registry);
+    registerMetrics(registry, { names: 'legacy' });
     const calls: number[] = [];
     await countBatchReads(calls, async () => {
       await new Promise((r) => setImmediate(r));
@@ -205,7 +205,7 @@ describe('tcp-vitals/prometheus', () => {
     clients.push(c);
     track(c, { pool: 'primary' });
     const registry = new Registry();
-    registerMetrics(registry, { labelNames: ['pool'], prefix: 'app_tcp_' });
+    registerMetrics(registry, { names: 'legacy', labelNames: ['pool'], prefix: 'app_tcp_' });
     const m = parseExposition(await registry.metrics());
     expect(sample(m, 'app_tcp_connections', { peer: `127.0.0.1:${port}`, pool: 'primary', state: 'ESTABLISHED' })).toBe(1);
     expect(() => registerMetrics({} as Registry)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));

@@ -17,7 +17,7 @@ const root = join(__dirname, '..');
 
 /** The root's enumerable runtime names, in lib/index.ts order. */
 const SURFACE = [
-  'failFast', 'protect', 'failFastAgent', 'FailFastAgent', 'FailFastHttpsAgent', 'failFastConnector',
+  'failFast', 'protect', 'misconfigurationAlarms', 'alarmsRaised', 'ALARM_CODES', 'failFastAgent', 'FailFastAgent', 'FailFastHttpsAgent', 'failFastConnector',
   'PeerGoneError', 'AckAbortError', 'isPeerGoneError', 'isAckAbortError',
   'watch', 'WATCH_EVENTS', 'listenQueue', 'listenCounters', 'watchServer', 'SERVER_EVENTS', 'requestVitals',
   'tcpInfo', 'decodeTcpInfo', 'TCP_STATES', 'TCPI_OPT', 'CA_STATES', 'queues', 'socketCookie',

@@ -27,6 +27,8 @@ export const STATE_COUNT = TCP_STATES.length;
 const OFF_RTT = TCP_INFO_OFFSETS.rtt;
 const OFF_RTTVAR = TCP_INFO_OFFSETS.rttvar;
 const OFF_TOTAL_RETRANS = TCP_INFO_OFFSETS.totalRetrans;
+const OFF_TOTAL_RTO = TCP_INFO_OFFSETS.totalRto;
+const OFF_DSACK_DUPS = TCP_INFO_OFFSETS.dsackDups;
 
 /** One label set: a peer (capped) plus the user's extra labels. Objects live as long as the reader. */
 export interface Series {
@@ -48,6 +50,12 @@ export interface Series {
   retransmits: number;
   /** Retransmitted segments counted by the last collection. */
   retransmitsDelta: number;
+  /** Of `retransmits`: those the retransmission timer sent (tcpi_total_rto deltas, Linux >= 6.7). */
+  retransmitsTimeout: number;
+  /** Of `retransmits`: those of sockets whose kernel has no tcpi_total_rto (type unknown). */
+  retransmitsUntyped: number;
+  /** Retransmissions the peer reported as duplicates (D-SACK, tcpi_dsack_dups deltas): spurious ones. */
+  spuriousRetransmits: number;
   /** Connections in this series in the last collection. */
   connections: number;
   /** Per-exporter cache (e.g. the prom-client label object). */
@@ -57,6 +65,8 @@ export interface Series {
 interface SocketState {
   series: Series;
   lastRetrans: number;
+  lastRto: number;
+  lastDsack: number;
   gen: number;
 }
 
@@ -137,8 +147,11 @@ export class ConnectionReader {
   /** The bounded peer label of a connection: admitted first come, first served. */
   private peerOf(socket: Socket, meta: ConnectionMeta): { peer: string; address?: string; port?: number } {
     const inbound = meta.direction === 'inbound';
-    const address = meta.host ?? socket.remoteAddress;
-    const port = inbound ? undefined : meta.port ?? socket.remotePort;
+    return this.peerLabel(meta.host ?? socket.remoteAddress, inbound ? undefined : meta.port ?? socket.remotePort);
+  }
+
+  /** The bounded peer label of an address and port (port undefined for inbound), sharing this reader's cap. */
+  peerLabel(address: string | undefined, port: number | undefined): { peer: string; address?: string; port?: number } {
     if (address === undefined) return { peer: OTHER_PEER };
     const peer = port === undefined ? address : address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     if (this.peers.has(peer)) return { peer, address, port };
@@ -155,7 +168,8 @@ export class ConnectionReader {
     if (!s) {
       s = {
         peer: p.peer, address: p.address, port: p.port, extra, byState: new Float64Array(STATE_COUNT),
-        unacknowledged: 0, unsent: 0, retransmits: 0, retransmitsDelta: 0, connections: 0, cache: {},
+        unacknowledged: 0, unsent: 0, retransmits: 0, retransmitsDelta: 0, retransmitsTimeout: 0, retransmitsUntyped: 0,
+        spuriousRetransmits: 0, connections: 0, cache: {},
       };
       this.seriesByKey.set(key, s);
       this.allSeries.push(s);
@@ -181,7 +195,7 @@ export class ConnectionReader {
       let st = this.sockets.get(socket);
       if (!st) {
         if (socket.remoteAddress === undefined && meta.host === undefined) continue; // not connected yet: no peer to name
-        st = { series: this.seriesFor(socket, meta), lastRetrans: 0, gen };
+        st = { series: this.seriesFor(socket, meta), lastRetrans: 0, lastRto: 0, lastDsack: 0, gen };
         this.sockets.set(socket, st);
       }
       st.gen = gen;
@@ -206,6 +220,16 @@ export class ConnectionReader {
         st.lastRetrans = retrans;
         s.retransmits += delta;
         s.retransmitsDelta += delta;
+        if (sm.has(OFF_TOTAL_RTO, 2)) {
+          const rto = sm.u16(OFF_TOTAL_RTO); // u16: wraps after 65535 timeouts
+          s.retransmitsTimeout += Math.min(delta, (rto - st.lastRto + 65536) % 65536);
+          st.lastRto = rto;
+        } else {
+          s.retransmitsUntyped += delta;
+        }
+        const dsack = sm.u32(OFF_DSACK_DUPS);
+        if (dsack > st.lastDsack) s.spuriousRetransmits += dsack - st.lastDsack;
+        st.lastDsack = dsack;
         const state = sm.state;
         if (state < STATE_COUNT) s.byState[state]++;
         s.connections++;

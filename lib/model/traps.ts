@@ -8,7 +8,7 @@ import { formatDuration } from './format';
 
 /** Trap codes, stable for --json. */
 export type TrapCode = 'slow-while-sending' | 'never-while-idle' | 'keepalive-without-delay'
-  | 'user-timeout-ignores-keepcnt' | 'keepalive-probes-zero';
+  | 'user-timeout-ignores-keepcnt' | 'keepalive-probes-zero' | 'user-timeout-below-keepalive';
 
 /** One trap with its explanation. */
 export interface Trap {
@@ -20,6 +20,38 @@ export interface Trap {
 export const SLOW_WHILE_SENDING_MS = 15 * 60_000;
 /** Keepalive whose first probe waits this long or longer counts as "without a delay" (default tcp_keepalive_time 2 h). */
 export const KEEPALIVE_NO_DELAY_MS = 3_600_000;
+
+/** The effective keepalive options a rule reads (ms; as getsockopt reports them, sysctl fallbacks included). */
+export type KeepAliveView = Pick<DeadlineOptions, 'keepAlive' | 'keepAliveIdle' | 'keepAliveInterval' | 'keepAliveCount' | 'userTimeout'>;
+
+/**
+ * The per-socket rules shared by `inspect` (trapsOf) and the process's
+ * misconfiguration warnings (policy/alarms): one place for each. Each takes
+ * the options as the kernel holds them.
+ */
+export const RULES = Object.freeze({
+  /** Keepalive on, first probe after an hour or more (the kernel's default tcp_keepalive_time is 2 h). */
+  keepAliveWithoutDelay: (o: KeepAliveView): boolean => o.keepAlive === true && (o.keepAliveIdle ?? 0) >= KEEPALIVE_NO_DELAY_MS,
+  /** Keepalive on with a probe count of 0 (only tcp_keepalive_probes = 0 gives that: TCP_KEEPCNT cannot be 0). */
+  keepAliveProbesZero: (o: KeepAliveView): boolean => o.keepAlive === true && o.keepAliveCount === 0,
+  /**
+   * Keepalive on and 0 < TCP_USER_TIMEOUT < TCP_KEEPIDLE: at the keepalive
+   * timer after the first probe the user timeout has already passed, so the
+   * kernel drops the connection at the first unanswered probe, ignoring
+   * TCP_KEEPCNT (a peer that answers the probe survives: measured on 6.18).
+   */
+  userTimeoutBelowKeepAlive: (o: KeepAliveView): boolean => o.keepAlive === true && (o.userTimeout ?? 0) > 0
+    && (o.userTimeout ?? 0) < (o.keepAliveIdle ?? 0),
+});
+
+/** Plain-words message of each keepalive rule, for a socket's effective options. */
+export const RULE_MESSAGES = Object.freeze({
+  keepAliveWithoutDelay: (o: KeepAliveView): string => `keepalive on without a delay: the first probe waits ${formatDuration(o.keepAliveIdle ?? 0)} (tcp_keepalive_time)`,
+  keepAliveProbesZero: (): string => 'tcp_keepalive_probes = 0: the kernel kills an idle connection at its first keepalive timer, with no probe, even when the peer is alive',
+  userTimeoutBelowKeepAlive: (o: KeepAliveView): string => `TCP_USER_TIMEOUT ${formatDuration(o.userTimeout ?? 0)} is shorter than TCP_KEEPIDLE `
+    + `${formatDuration(o.keepAliveIdle ?? 0)}: an idle connection is dropped at its first unanswered keepalive probe `
+    + `(after ${formatDuration((o.keepAliveIdle ?? 0) + (o.keepAliveInterval ?? 0))}); TCP_KEEPCNT ${o.keepAliveCount ?? '?'} is ignored`,
+});
 
 /**
  * The traps of one socket. `options` are the socket's effective options (as
@@ -35,11 +67,12 @@ export function trapsOf(d: Deadlines, options: DeadlineOptions): Trap[] {
   if (!i.keepAlive) {
     traps.push({ code: 'never-while-idle', message: 'keepalive off: a vanished peer is never noticed while idle' });
   } else {
-    if (i.keepAliveIdleMs >= KEEPALIVE_NO_DELAY_MS) {
-      traps.push({ code: 'keepalive-without-delay', message: `keepalive on without a delay: the first probe waits ${formatDuration(i.keepAliveIdleMs)} (tcp_keepalive_time)` });
-    }
-    if (options.keepAliveCount === 0) {
-      traps.push({ code: 'keepalive-probes-zero', message: 'tcp_keepalive_probes = 0: the kernel kills an idle connection at its first keepalive timer, with no probe, even when the peer is alive' });
+    const view: KeepAliveView = { keepAlive: true, keepAliveIdle: i.keepAliveIdleMs, keepAliveInterval: i.keepAliveIntervalMs,
+      keepAliveCount: options.keepAliveCount, userTimeout: i.userTimeoutMs };
+    if (RULES.keepAliveWithoutDelay(view)) traps.push({ code: 'keepalive-without-delay', message: RULE_MESSAGES.keepAliveWithoutDelay(view) });
+    if (RULES.keepAliveProbesZero(view)) traps.push({ code: 'keepalive-probes-zero', message: RULE_MESSAGES.keepAliveProbesZero() });
+    if (RULES.userTimeoutBelowKeepAlive(view)) {
+      traps.push({ code: 'user-timeout-below-keepalive', message: RULE_MESSAGES.userTimeoutBelowKeepAlive(view) });
     }
     const budget = i.keepAliveIdleMs + i.keepAliveIntervalMs * i.keepAliveCount;
     if (i.userTimeoutMs > 0 && i.userTimeoutMs > budget) {

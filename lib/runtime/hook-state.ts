@@ -17,8 +17,10 @@ export interface HookListener {
   connected?(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void;
   /** A server accepted `socket` (after its 'connection' listeners ran). */
   accepted?(socket: net.Socket): void;
-  /** setKeepAlive() just changed `handle`'s keepalive options. */
-  keepAlive?(handle: TcpHandle): void;
+  /** setKeepAlive() just changed `handle`'s keepalive options (`enable`, `delaySeconds`: the handle-level arguments). */
+  keepAlive?(handle: TcpHandle, enable?: unknown, delaySeconds?: unknown): void;
+  /** `socket.setKeepAlive(enable, delayMs)` is being called (the application's own arguments, before Node rounds them). */
+  settingKeepAlive?(socket: net.Socket, enable: unknown, delayMs: unknown): void;
   /** `handle` is being closed (its fd is still open). */
   closing?(handle: TcpHandle): void;
   /** The application wrote to `socket`. */
@@ -32,6 +34,13 @@ export interface HookListener {
   adopted?(handle: TcpHandle, owner: net.Socket): void;
   /** A per-socket policy (failFast) takes `handle` over: stop looking after it. */
   handedOver?(handle: TcpHandle): void;
+  /**
+   * The connect on `handle` completed (libuv's callback, before Node's):
+   * `status` 0 = established, else a negative errno. `seconds` from the
+   * connect() call to the completion. Only while a listener has this method
+   * does a connect take the two timestamps (the metrics collectors add it).
+   */
+  connectDone?(handle: TcpHandle, owner: net.Socket | null, status: number, seconds: number, address: string, port: number): void;
 }
 
 /** Which hooks this Node version allowed. */
@@ -43,6 +52,7 @@ export interface HookSupport {
   http2Request: boolean;
   destroy: boolean;
   serverChannel: boolean;
+  socketKeepAlive: boolean;
 }
 
 export interface HookState {

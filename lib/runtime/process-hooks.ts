@@ -14,6 +14,9 @@
  *   http2.connect go through it.
  * - `TCP.prototype.setKeepAlive`: clients (Node's agents, mysql2, pg) call it
  *   after connect and overwrite the keepalive options.
+ * - `net.Socket.prototype.setKeepAlive`: the application's own arguments
+ *   (milliseconds, before Node rounds them to seconds), for the
+ *   misconfiguration warnings.
  * - `TCP.prototype.close`: the handle (so the fd) is about to go.
  * - `net.Socket.prototype._writeGeneric`: data handed to a socket (so the
  *   peer now owes an ACK).
@@ -36,6 +39,7 @@
  */
 import * as net from 'node:net';
 import { subscribe } from 'node:diagnostics_channel';
+import { types } from 'node:util';
 import { Fn, HookListener, HookState, HookSupport, ownerIn, report, tcpHandleOf } from './hook-state';
 import { wrapTcp } from './tcp-handle-hooks';
 import { wrapHttp2, wrapWriteGeneric } from './write-hooks';
@@ -51,7 +55,10 @@ function state(): HookState {
   if (!s) {
     s = {
       version: 1, listeners: [], tcpProto: null, ownerSymbol: null, claims: new WeakSet(),
-      support: { tcpConnect: false, tcpKeepAlive: false, tcpClose: false, write: false, http2Request: false, destroy: false, serverChannel: false },
+      support: {
+        tcpConnect: false, tcpKeepAlive: false, tcpClose: false, write: false, http2Request: false, destroy: false, serverChannel: false,
+        socketKeepAlive: false,
+      },
     };
     Object.defineProperty(g, STATE_KEY, { value: s, enumerable: false });
     install(s);
@@ -90,14 +97,25 @@ function install(s: HookState): void {
   if (typeof destroy === 'function') {
     SP._destroy = function (this: net.Socket, ...args: unknown[]) {
       const err = args[0];
-      if (err instanceof Error) {
+      // isNativeError: an error made in another realm (vm contexts, jest) is an Error too.
+      if (err instanceof Error || types.isNativeError(err)) {
         for (const l of L) {
-          try { l.destroying?.(this, err); } catch (e) { report(e); }
+          try { l.destroying?.(this, err as Error); } catch (e) { report(e); }
         }
       }
       return destroy.apply(this, args);
     };
     s.support.destroy = true;
+  }
+  const setKeepAlive = SP.setKeepAlive;
+  if (typeof setKeepAlive === 'function') {
+    SP.setKeepAlive = function (this: net.Socket, ...args: unknown[]) {
+      for (const l of L) {
+        try { l.settingKeepAlive?.(this, args[0], args[1]); } catch (e) { report(e); }
+      }
+      return setKeepAlive.apply(this, args);
+    };
+    s.support.socketKeepAlive = true;
   }
   wrapHttp2(s);
   try {

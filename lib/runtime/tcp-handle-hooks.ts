@@ -4,7 +4,9 @@
  * without an owner yet is adopted when it completes), `setKeepAlive` and
  * `close`. Installed once, with the first outbound connect.
  */
-import { Fn, HookState, ownerIn, report, TcpHandle } from './hook-state';
+import { Fn, HookListener, HookState, ownerIn, report, TcpHandle } from './hook-state';
+
+const timesConnect = (l: HookListener): boolean => l.connectDone !== undefined;
 
 export function wrapTcp(s: HookState, handle: object): void {
   const proto = Object.getPrototypeOf(handle) as Record<string, Fn> | null;
@@ -22,16 +24,25 @@ export function wrapTcp(s: HookState, handle: object): void {
           try { l.connected?.(this, owner, String(args[1]), Number(args[2]), family); } catch (e) { report(e); }
         }
         const req = args[0] as { oncomplete?: Fn } | null;
-        if (!owner && req && typeof req.oncomplete === 'function') {
-          // Transient (until the attempt completes), and only where Node gives no owner yet.
+        const timed = L.some(timesConnect);
+        if ((!owner || timed) && req && typeof req.oncomplete === 'function') {
+          // Transient (until the attempt completes), and only where Node gives no owner yet
+          // or a listener times the handshake (a metrics collector is active).
           const handle = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the attempt handle, read inside oncomplete
           const complete = req.oncomplete;
+          const startedAt = timed ? performance.now() : 0;
           req.oncomplete = function (this: unknown, ...a: unknown[]) {
+            const seconds = timed ? (performance.now() - startedAt) / 1000 : 0;
             const r = complete.apply(this, a);
-            const adopted = ownerIn(s, handle);
-            if (adopted) {
+            const adopted = owner ?? ownerIn(s, handle);
+            if (adopted && !owner) {
               for (const l of L) {
                 try { l.adopted?.(handle, adopted); } catch (e) { report(e); }
+              }
+            }
+            if (timed) {
+              for (const l of L) {
+                try { l.connectDone?.(handle, adopted, Number(a[0]), seconds, String(args[1]), Number(args[2])); } catch (e) { report(e); }
               }
             }
             return r;
@@ -47,7 +58,7 @@ export function wrapTcp(s: HookState, handle: object): void {
     proto.setKeepAlive = function (this: TcpHandle, ...args: unknown[]) {
       const r = keepAlive.apply(this, args);
       for (const l of L) {
-        try { l.keepAlive?.(this); } catch (e) { report(e); }
+        try { l.keepAlive?.(this, args[0], args[1]); } catch (e) { report(e); }
       }
       return r;
     };
