@@ -13,4 +13,4 @@ export * from './diagnose';
 export * from './traps';
 export * from './reason';
 export * from './watch-step';
-export * from './failfast-step';
+export * from './death-step';

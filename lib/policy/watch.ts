@@ -12,8 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { native } from '../kernel/binding';
-import { codedError, invalidArgType } from '../common/errors';
+import { codedError, ERRNO, invalidArgType } from '../common/errors';
 import { INT32_MAX, ownOption, validateDuration, validateObject } from '../common/validate';
 import { fdOf, requireTcpSocket } from '../kernel/fd';
 import { checkedCookie } from '../kernel/identity';
@@ -46,7 +45,7 @@ const OFF = {
   totalRtoTime: TCP_INFO_OFFSETS.totalRtoTime,
   sndWnd: TCP_INFO_OFFSETS.sndWnd,
 };
-const ESTALE = native.constants.ESTALE;
+const ESTALE = ERRNO.ESTALE;
 
 /** Every watched socket's state, side by side. */
 const states = new StatePool(WATCH_STATE_SIZE);

@@ -114,10 +114,26 @@ function install(s: HookState): void {
   }
 }
 
-/** Adds `listener` (process-wide, shared by every loaded copy of the package). */
-export function addHookListener(listener: HookListener): void {
+/**
+ * Adds `listener` (process-wide, shared by every loaded copy of the package);
+ * with `first`, ahead of the others (failFast's guard: a socket's own
+ * settings are claimed before any process-wide rule sees the handle).
+ */
+export function addHookListener(listener: HookListener, first = false): void {
   const s = state();
-  if (!s.listeners.includes(listener)) s.listeners.push(listener);
+  if (s.listeners.includes(listener)) return;
+  if (first) s.listeners.unshift(listener);
+  else s.listeners.push(listener);
+}
+
+/**
+ * Makes sure the TCP handle wraps are in place, from `handle` (a socket's
+ * TCP handle): for a socket whose connect() ran before any hook was installed
+ * and whose fd does not exist yet (its lookup is pending).
+ */
+export function hookTcpHandles(handle: object): void {
+  const s = state();
+  if (!s.tcpProto) wrapTcp(s, handle);
 }
 
 /** Removes `listener`; true if it was there. */
