@@ -112,6 +112,7 @@ describeNetns('failFast: the peer vanishes', () => {
     expect(err.unacknowledgedBytes).toBeGreaterThan(0);
     expect({ verdict: err.verdict, published: err.published }).toEqual({ verdict: 'network', published: true });
     // Plain TCP_USER_TIMEOUT counts from the first retransmission of the write: ~5.2 s here.
+    console.log(`failFast idle-then-written: ${err.reason} after ${Math.round(err.at - at)} ms (silent ${err.silentMs} ms)`);
     expect(err.at - at).toBeLessThanOrEqual(timeout + SLACK_MS);
   });
 
