@@ -16,8 +16,9 @@
  *   after connect and overwrite the keepalive options.
  * - `TCP.prototype.close`: the handle (so the fd) is about to go.
  * - `net.Socket.prototype._writeGeneric`: data handed to a socket (so the
- *   peer now owes an ACK).
- * - `net.Socket.prototype._destroy`: an error Node got from the kernel.
+ *   peer now owes an ACK); then the write listeners of the socket itself.
+ * - `net.Socket.prototype._destroy`: an error Node got from the kernel; then
+ *   the destroy listeners of the socket itself (runtime/socket-hooks).
  * - diagnostics_channel `net.server.socket`: an accepted connection.
  * - `http2.connect`, to reach `ClientHttp2Session.prototype.request` once:
  *   an HTTP/2 session writes to its socket from C++, so `_writeGeneric` never
@@ -36,7 +37,7 @@
  */
 import * as net from 'node:net';
 import { subscribe } from 'node:diagnostics_channel';
-import { Fn, HookListener, HookState, HookSupport, ownerIn, report, tcpHandleOf } from './hook-state';
+import { each, Fn, HookListener, HookState, HookSupport, listenersOf, ownerIn, report, tcpHandleOf } from './hook-state';
 import { wrapTcp } from './tcp-handle-hooks';
 import { wrapHttp2, wrapWriteGeneric } from './write-hooks';
 
@@ -57,6 +58,11 @@ function state(): HookState {
     install(s);
   }
   return s;
+}
+
+/** Installs the process hooks (idempotent): for runtime/socket-hooks, whose listeners they dispatch. */
+export function installHooks(): void {
+  state();
 }
 
 /** The net.Socket that owns `handle` (Node's internal owner_symbol), or null. */
@@ -89,11 +95,18 @@ function install(s: HookState): void {
   const destroy = SP._destroy;
   if (typeof destroy === 'function') {
     SP._destroy = function (this: net.Socket, ...args: unknown[]) {
-      const err = args[0];
-      if (err instanceof Error) {
+      // Any object: an error Node made in another realm (a vm context, jest) is no `instanceof Error` here.
+      const err = typeof args[0] === 'object' && args[0] !== null ? args[0] as Error : null;
+      if (err) {
         for (const l of L) {
           try { l.destroying?.(this, err); } catch (e) { report(e); }
         }
+      }
+      const own = listenersOf(this);
+      if (own && own.destroy.length) {
+        const e = err;
+        each(own.destroy.filter((d) => d.phase === 'augment').map((d) => d.fn), e);
+        each(own.destroy.filter((d) => d.phase === 'observe').map((d) => d.fn), e);
       }
       return destroy.apply(this, args);
     };
