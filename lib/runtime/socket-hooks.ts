@@ -24,7 +24,7 @@ export type { DestroyListener, DestroyPhase, WriteChunk, WriteListener, WrittenL
 
 const proto = net.Socket.prototype as unknown as Record<string, unknown>;
 
-/** Which Node internals this Node offers (feature-tested at load; `handleFd` at the first connected socket). */
+/** Which Node internals this Node offers (feature-tested at load). */
 export const internals = {
   write: typeof proto._write === 'function',
   writev: typeof proto._writev === 'function',
@@ -32,24 +32,16 @@ export const internals = {
   writableBuffer: Object.getOwnPropertyDescriptor(Writable.prototype, 'writableBuffer')?.get !== undefined,
   /** `socket.server` on accepted sockets: Node sets it in onconnection (own property, checked lazily). */
   server: true,
-  /** `socket._handle.fd` a number on a connected socket; null until a connected socket was seen. */
-  handleFd: null as boolean | null,
 };
 
 /** The listener lists of `socket`, created (and the dispatcher installed) on first use. */
 function listsOf(socket: net.Socket): SocketListeners {
   const existing = listenersOf(socket);
   if (existing) return existing;
-  if (internals.handleFd === null) noteHandle(socket);
   installHooks();
   const lists: SocketListeners = { version: 1, write: [], written: [], destroy: [] };
   Object.defineProperty(socket, HOOKS, { value: lists, enumerable: false, configurable: true });
   return lists;
-}
-
-function noteHandle(socket: net.Socket): void {
-  const handle = (socket as unknown as { _handle?: { fd?: unknown; _parent?: { fd?: unknown } } | null })._handle;
-  if (handle && !socket.connecting) internals.handleFd = typeof (handle.fd ?? handle._parent?.fd) === 'number';
 }
 
 const remover = <T>(list: T[], item: T) => (): void => {
@@ -81,11 +73,6 @@ export function onDestroy(socket: net.Socket, fn: DestroyListener, phase: Destro
   const entry = { phase, fn };
   list.push(entry);
   return remover(list, entry);
-}
-
-/** Whether `socket` carries the package's listeners (from this copy or another). */
-export function isHooked(socket: net.Socket): boolean {
-  return listenersOf(socket) !== undefined;
 }
 
 /** Chunks still queued in Node's Writable (not yet handed to _write), in order; [] if unavailable. */

@@ -9,7 +9,7 @@
  */
 import type * as net from 'node:net';
 import { systemError } from '../../common/errors';
-import { watchFd } from '../../kernel/deathwatch';
+import { applyFd, watchFd } from '../../kernel/deathwatch';
 import { checkedCookie } from '../../kernel/identity';
 import { claimHandle, handOver, hookTcpHandles, tcpHandleOf, TcpHandle, addHookListener } from '../../runtime/process-hooks';
 import { kernelOptions, Protector } from './controller';
@@ -59,8 +59,12 @@ export class Guard extends Protector {
     if (handle && fd >= 0) checkedCookie(socket, fd);
     settings.set(socket, own);
     if (!handle) return;
-    // Later attempts (happy eyeballs: a new handle each) are guarded at their connect.
-    if (socket.connecting) hookTcpHandles(handle);
+    if (socket.connecting) {
+      // Later attempts (happy eyeballs: a new handle each) are guarded at their connect (the TCP
+      // wraps), and the options set again on 'connect', after net.connect's own setKeepAlive.
+      hookTcpHandles(handle);
+      socket.once('connect', () => this.reapply(socket));
+    }
     if (fd < 0) return;
     handOver(socket);
     const r = this.guard(handle, socket, own);
@@ -78,11 +82,6 @@ export class Guard extends Protector {
     if (handle && this.table.holds(handle.fd, handle)) this.release(handle.fd);
   }
 
-  /** Whether `own` are still the settings of `socket`. */
-  current(socket: net.Socket, own: GuardSettings): boolean {
-    return settings.get(socket) === own;
-  }
-
   override connected(handle: TcpHandle, owner: net.Socket | null): void {
     const own = owner && handle.fd >= 0 ? settings.get(owner) : undefined;
     if (own) this.guard(handle, owner!, own);
@@ -93,6 +92,16 @@ export class Guard extends Protector {
     if (!own || this.table.holds(handle.fd, handle)) return;
     handOver(owner);
     this.guard(handle, owner, own);
+  }
+
+  /** Sets the options of `socket`'s slot again (0 or -errno; -1 when not guarded). */
+  private reapply(socket: net.Socket): number {
+    const h = tcpHandleOf(socket);
+    return h && this.table.holds(h.fd, h) ? applyFd(h.fd, kernelOptions(this.table.timeouts[h.fd])) : -1;
+  }
+
+  override keepAlive(): void {
+    // The application's own setKeepAlive() after failFast wins (as documented); see take() for net.connect's.
   }
 
   override accepted(): void {
