@@ -1,14 +1,10 @@
 /**
- * The batch read: the one door through which tcp_info reaches the rest of the
- * package. A record per socket (header: tcp_info length, errno, SIOCOUTQ,
- * SIOCOUTQNSD; then tcp_info as the kernel returned it), the read-only
- * {@link Sample} view over it, and {@link BatchReader}, which owns the fd and
- * cookie arrays and the record buffer of one caller.
- *
- * The cookie check is not optional: every fd is read with the SO_COOKIE the
- * caller registered it with, and the addon compares it before reading (a
- * reused fd number gives errno ESTALE). An entry with no cookie (0n) is never
- * read at all (errno EBADF), so no caller can be handed another socket's record.
+ * The batch read, the one door through which tcp_info reaches the package: a
+ * record per socket (header: tcp_info length, errno, SIOCOUTQ, SIOCOUTQNSD;
+ * then tcp_info), the {@link Sample} view, and {@link BatchReader}, owner of
+ * one caller's fds, cookies and record buffer. The cookie check is not
+ * optional: the addon compares each fd's SO_COOKIE before reading (a reused fd
+ * gives ESTALE), and an entry without one (0n) is never read (EBADF).
  */
 import { native, NativeBinding } from './binding';
 import { decodeTcpInfo, readU64, TcpInfo, TCP_INFO_KNOWN_LENGTH } from './tcpinfo';
@@ -59,10 +55,8 @@ export class Sample {
 }
 
 /**
- * The fds and cookies of one caller's batch, its record buffer, and one
- * {@link Sample} view. Fill `fds[i]` and `cookies[i]` for i < count (after
- * {@link reserve}), call {@link read}, then {@link at}(i) for each record.
- * Nothing is allocated per read once the capacity is reached.
+ * One caller's batch: fill `fds[i]` and `cookies[i]` (after {@link reserve}),
+ * {@link read}, then {@link at}(i). Nothing is allocated per read.
  */
 export class BatchReader {
   fds: Int32Array;
@@ -84,12 +78,10 @@ export class BatchReader {
     if (n <= this.fds.length) return;
     let cap = this.fds.length;
     while (cap < n) cap *= 2;
-    const fds = new Int32Array(cap);
+    const fds = new Int32Array(cap), cookies = new BigUint64Array(cap);
     fds.set(this.fds.subarray(0, keep));
-    const cookies = new BigUint64Array(cap);
     cookies.set(this.cookies.subarray(0, keep));
-    this.fds = fds;
-    this.cookies = cookies;
+    [this.fds, this.cookies] = [fds, cookies];
     this.out = Buffer.alloc(cap * RECORD_STRIDE);
   }
 

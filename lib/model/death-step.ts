@@ -1,11 +1,8 @@
 /**
- * The one pure death step: what one reading of a guarded socket with data
- * outstanding means, given what the earlier readings showed. The engine's
- * armed poller (policy/protect/detector.ts) runs it for every socket that was
- * written to, under protect() and failFast() alike, until everything sent is
- * acknowledged. The kernel's own verdicts (TCP_USER_TIMEOUT, keepalive, a
- * reset) arrive through the deathwatch and are named by model/reason.ts with
- * the `hint` this step leaves behind. No I/O: unit tests feed synthetic readings.
+ * The one pure death step: what one reading of a socket with data outstanding
+ * means, given the earlier ones. The engine's armed poller runs it (protect()
+ * and failFast() alike) until everything sent is acknowledged; the kernel's
+ * own verdicts are named by model/reason.ts with the `hint` it leaves. No I/O.
  */
 import type { DeathReason } from '../common/errors';
 import { ReasonReading, troubleOf } from './reason';
@@ -32,11 +29,7 @@ export interface DeathReading extends ReasonReading {
   silentMs: number;
 }
 
-/**
- * What the step decided: keep polling ('watching'), stop polling (nothing
- * outstanding, or the kernel closed it: the deathwatch reports that), or a
- * death to report.
- */
+/** Keep polling, stop (nothing outstanding, or closed: the deathwatch reports that), or a death. */
 export type DeathVerdict =
   | { readonly kind: 'watching' }
   | { readonly kind: 'done' }

@@ -1,21 +1,9 @@
 /**
- * failFast: make a vanished peer an error within a fixed time, whatever the
- * connection is doing (sending, idle, paused, connecting, stuck behind a
- * closed window).
- *
- * failFast(socket, opts) means "guard this socket's handle with these
- * settings": it registers the socket with the engine (policy/protect: the
- * connection table, the deathwatch and the armed poller), with settings that
- * override protect()'s, and works with no protect() running. The kernel
- * options (TCP_USER_TIMEOUT plus a keepalive schedule derived from the same
- * timeout, see {@link failFastOptions}) bound the retransmission, keepalive,
- * SYN and zero-window paths; the deathwatch reports the kernel's verdict even
- * while Node is not reading; the armed poller covers a connection that was
- * idle when the peer vanished and is written to later.
- *
- * Either way the socket is destroyed with a {@link PeerGoneError} (code
- * 'ETIMEDOUT', a `reason`, `unacknowledgedBytes`); when Node itself reports
- * the kernel's ETIMEDOUT, that error is augmented with the same fields.
+ * failFast(socket, opts): "guard this socket's handle with these settings".
+ * It registers the socket with the engine (policy/protect: the connection
+ * table, the deathwatch, the armed poller; guard.ts), with settings that
+ * override protect()'s; it works with no protect() running. Detection, the
+ * error and its publication are the engine's.
  */
 import * as net from 'node:net';
 import { codedError, invalidArgType } from '../common/errors';
@@ -55,10 +43,7 @@ export interface FailFastHandle {
   readonly timeout: number;
   /** The kernel options failFast set (see {@link failFastOptions}). */
   readonly options: Readonly<SocketOptions>;
-  /**
-   * Stops the watcher and the error augmentation (idempotent). The kernel
-   * options stay as they are; change them with setOptions() if needed.
-   */
+  /** Takes the socket out of the engine: no detection, no augmentation (idempotent). The kernel options stay. */
   stop(): void;
 }
 

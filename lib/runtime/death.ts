@@ -1,12 +1,8 @@
 /**
- * The one error builder: what every detected death carries, for the engine
- * (policy/protect) whether the socket is guarded by protect() or failFast().
- * A death the engine detects itself is a {@link PeerGoneError} (`syscall`
- * 'tcp-vitals'); an ETIMEDOUT Node got from the kernel is augmented in place.
- * Either way: `reason`, `unacknowledgedBytes` (the one formula), `silentMs`
- * (how long the peer had been silent) and `diagnosis` (the diagnose() verdict
- * of the last reading). The engine then publishes it once, with
- * connections.ts `publishDeath()`.
+ * The one error builder of the engine (protect() and failFast() alike): a
+ * {@link PeerGoneError} for a death it detects, or Node's own ETIMEDOUT
+ * augmented in place; both with `reason`, `unacknowledgedBytes`, `silentMs`
+ * and `diagnosis` (the diagnose() verdict of the last reading).
  */
 import { DeathReason, markPeerGone, peerGoneError, PeerGoneError } from '../common/errors';
 import type { Sample } from '../kernel/batch';
@@ -47,10 +43,7 @@ function unacknowledged(socket: net.Socket, s: Sample | null): number {
   return unacknowledgedOfSocket(socket, s && s.has(OFF.bytesAcked, 8) ? s.u64(OFF.bytesAcked) : -1, s ? s.sendQueue : -1);
 }
 
-/**
- * Fills `err.silentMs` (unless already known) and `err.diagnosis` from the last
- * reading of the socket (decoded here: deaths are rare, ticks never decode).
- */
+/** Fills `err.silentMs` (unless known) and `err.diagnosis` from the last reading (decoded: deaths are rare). */
 function describeDeath(err: PeerGoneError, s: Sample | null): PeerGoneError {
   if (!s || s.errno !== 0 || s.infoLength === 0) return err;
   if (err.silentMs === undefined) err.silentMs = silentFrom(s);

@@ -58,11 +58,7 @@ export type WriteListener = (chunks: readonly WriteChunk[]) => void;
 export type WrittenListener = (err: Error | null | undefined) => void;
 /** Called in `_destroy`, fd still open, with the error the socket is destroyed with (null if none). */
 export type DestroyListener = (err: Error | null) => void;
-/**
- * Order of one socket's destroy listeners: 'augment' ones run first (they
- * complete the error), then 'observe' ones (which read what it says). The
- * process-wide `destroying` listeners (the engine) run before both.
- */
+/** Order of one socket's destroy listeners ('augment', then 'observe'), after the process-wide `destroying` ones. */
 export type DestroyPhase = 'augment' | 'observe';
 
 /** Key of one socket's listener lists (shared by every loaded copy of the package). */

@@ -1,16 +1,11 @@
 /**
- * Listeners on one net.Socket: every feature that needs to see a socket's
- * writes or its destruction (acked/retain, watch) registers a typed callback
- * here. Nothing is patched on the socket: the listener lists sit under a
- * `Symbol.for('tcp-vitals.hooks')` property (shared by two loaded copies of
- * the package), and the one hook dispatcher, runtime/process-hooks, calls them
- * from its `net.Socket.prototype._writeGeneric` and `_destroy` wraps.
- * Nothing shadows `destroy`: an APM wrap of `Socket.prototype.destroy` sees
- * every socket. `_destroy` runs inside destroy(), before the handle (and so
- * the fd) is closed and before 'error' is emitted.
- *
- * The Node internals relied on are feature-tested when this module loads
- * ({@link internals}).
+ * Listeners on one net.Socket (acked/retain, watch): typed callbacks for its
+ * writes and its destruction. Nothing is patched on the socket: the lists sit
+ * under `Symbol.for('tcp-vitals.hooks')` (shared by two loaded copies), and
+ * the one hook dispatcher, runtime/process-hooks, calls them from its
+ * `net.Socket.prototype._writeGeneric` and `_destroy` wraps (`_destroy` runs
+ * inside destroy(), fd still open, before 'error'). Node internals are
+ * feature-tested at load ({@link internals}).
  */
 import * as net from 'node:net';
 import { Writable } from 'node:stream';

@@ -9,6 +9,7 @@ import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publis
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
 } from '../../runtime/process-hooks';
+import { isTimeout } from '../../model/failfast-settings';
 import { kernelOptionsFor, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
 import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, removeDetectorOwner } from './detector';
 import { ConnectionInfo } from './rules';
@@ -90,7 +91,7 @@ export class Protector implements HookListener {
         }
         if (verdict === false) { this.counters.skipped.match++; return 0; }
         const t = (verdict as { timeout?: unknown })?.timeout;
-        if (typeof t === 'number' && Number.isInteger(t) && t % 1000 === 0 && t >= 2000 && t <= 3_600_000) timeout = t;
+        if (isTimeout(t)) timeout = t;
       }
     }
     const scoped = scopeTimeout();

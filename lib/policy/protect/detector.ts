@@ -1,21 +1,14 @@
 /**
- * The engine's detector: turning what the kernel knows into a death the
- * application sees, for every socket in a {@link Table} (protect()'s and
- * failFast()'s alike).
- *
- * - Kernel verdicts (TCP_USER_TIMEOUT, keepalive, a reset) arrive through the
- *   deathwatch (one epoll set, one uv_poll): the socket is destroyed in the
- *   same loop iteration, whether or not Node is reading it. A socket Node is
- *   reading gets one turn to report it itself (Node's own error, augmented).
- * - What the kernel never signals in time: a socket with data outstanding.
- *   The kernel counts TCP_USER_TIMEOUT from the first retransmission, so a
- *   connection that was idle when the peer vanished and is written to later
- *   would die `timeout` after the write. Written-to sockets are "armed" and
- *   polled (one batch read per tick) until everything they sent is
- *   acknowledged; model/death-step decides what each reading means.
- *
- * Errors come from the one builder (runtime/death.ts); a reset seen on a
- * socket Node is not reading is Node's own ECONNRESET shape.
+ * The engine's detector, for every socket in a {@link Table} (protect()'s and
+ * failFast()'s alike):
+ * - kernel verdicts (TCP_USER_TIMEOUT, keepalive, a reset) through the
+ *   deathwatch (one epoll set, one uv_poll), whether or not Node is reading
+ *   (a socket Node reads gets one turn to report it itself, then augmented);
+ * - written-to sockets "armed" and polled (one batch read per tick) until
+ *   everything they sent is acknowledged, model/death-step judging each
+ *   reading: the kernel would count TCP_USER_TIMEOUT from the write's first
+ *   retransmission, not from the peer's silence.
+ * Errors come from the one builder (runtime/death.ts); a reset is Node's ECONNRESET shape.
  */
 import * as net from 'node:net';
 import { BatchReader, readOne } from '../../kernel/batch';
@@ -33,12 +26,8 @@ import { ARMED, OWN, Table } from './table';
 /** Errors this package built, so a death is counted and published once. */
 export const ownErrors = new WeakSet<Error>();
 
-/** Whoever owns a table: gets the deaths to count and publish. */
-export interface DetectorOwner {
-  readonly table: Table;
-}
-
-const owners = new Set<DetectorOwner>();
+/** The engines (their tables) the deathwatch's verdicts go to. */
+const owners = new Set<{ readonly table: Table }>();
 
 function socketAt(t: Table, fd: number): net.Socket | null {
   const h = t.handles[fd];
@@ -65,14 +54,10 @@ function onVerdict(fd: number, low: number, _revents: number, deferred = false):
     const s = readOne(fd, BigInt(t.cookies[fd]));
     const err = soError(fd);
     if (err <= 0) return; // an orderly hang-up: Node reads the EOF when it reads
-    let error: Error;
-    if (err === ERRNO.ETIMEDOUT) {
-      const silentMs = s ? silentFrom(s) : 0;
-      const reason = kernelReason(t, fd, s);
-      error = peerGone(socket, reason, `the kernel closed the connection (${reason}): the peer was silent for ${silentMs} ms`, s, silentMs);
-    } else {
-      error = systemError(err, 'read');
-    }
+    const silentMs = s ? silentFrom(s) : 0;
+    const reason = kernelReason(t, fd, s);
+    const error = err !== ERRNO.ETIMEDOUT ? systemError(err, 'read')
+      : peerGone(socket, reason, `the kernel closed the connection (${reason}): the peer was silent for ${silentMs} ms`, s, silentMs);
     ownErrors.add(error);
     socket.destroy(error);
     return;
@@ -188,13 +173,13 @@ export class ArmedPoller {
 }
 
 /** Starts delivering kernel verdicts for `owner`'s table. */
-export function addDetectorOwner(owner: DetectorOwner): void {
+export function addDetectorOwner(owner: { readonly table: Table }): void {
   openDeathwatch(onVerdict);
   owners.add(owner);
 }
 
 /** Stops delivering kernel verdicts for `owner`. */
-export function removeDetectorOwner(owner: DetectorOwner): void {
+export function removeDetectorOwner(owner: { readonly table: Table }): void {
   owners.delete(owner);
 }
 

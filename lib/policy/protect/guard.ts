@@ -1,11 +1,10 @@
 /**
  * failFast()'s side of the engine: a {@link Protector} with no process-wide
  * rules, holding only the sockets registered with it, each with its own
- * settings (timeout, poll interval) that override protect()'s. It is the
- * first hook listener, so a socket's own settings win at its connect; a socket
- * that already has its fd (connected, or connected before any hook was
- * installed) is taken over through {@link Guard.take}, protect()'s claim
- * included. Detection, errors and the publication are the engine's.
+ * settings that override protect()'s. As the first hook listener it claims a
+ * socket's attempts at their connect; a socket that has its fd already
+ * (connected before any hook was installed, or protect()ed) is adopted by
+ * {@link Guard.take}.
  */
 import type * as net from 'node:net';
 import { systemError } from '../../common/errors';
@@ -100,22 +99,19 @@ export class Guard extends Protector {
     return h && this.table.holds(h.fd, h) ? applyFd(h.fd, kernelOptions(this.table.timeouts[h.fd])) : -1;
   }
 
-  override keepAlive(): void {
-    // The application's own setKeepAlive() after failFast wins (as documented); see take() for net.connect's.
-  }
+  /** The application's own setKeepAlive() after failFast wins (as documented); see take() for net.connect's. */
+  override keepAlive(): void {}
 
-  override accepted(): void {
-    // No process-wide rules: an accepted socket is guarded by take() only.
-  }
+  /** No process-wide rules: an accepted socket is guarded by take() only. */
+  override accepted(): void {}
 
   protected override release(fd: number): void {
     this.table.clear(fd);
     this.counters.protectedNow--;
   }
 
-  protected override register(): void {
-    // failFast sockets are not entered in the connection registry (track() does that).
-  }
+  /** failFast sockets are not entered in the connection registry (track() does that). */
+  protected override register(): void {}
 }
 
 let instance: Guard | null = null;
