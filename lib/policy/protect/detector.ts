@@ -52,10 +52,16 @@ function onVerdict(fd: number, low: number, _revents: number, deferred = false):
     // Node reads the error itself this turn (read ETIMEDOUT, augmented in destroying()).
     if (!deferred && reading(socket)) { setImmediate(onVerdict, fd, low, _revents, true); return; }
     const s = readOne(fd, BigInt(t.cookies[fd]));
-    const err = soError(fd);
-    if (err <= 0) return; // an orderly hang-up: Node reads the EOF when it reads
+    const path = timeoutPath(REASON_CODES[t.hints[fd]] ?? null, s && deathReadingOf(s, scratch));
+    let err = soError(fd);
+    if (err <= 0) {
+      // An orderly hang-up (Node reads the EOF when it reads), unless a reader that does not destroy
+      // the socket (an HTTP/2 session) took the kernel's error this turn: closed, and the readings say why.
+      if (!deferred || !s || s.state !== TCP_STATE.CLOSE || path === null) return;
+      err = ERRNO.ETIMEDOUT;
+    }
     const silentMs = s ? silentFrom(s) : 0;
-    const reason = kernelReason(t, fd, s);
+    const reason = path ?? 'kernel';
     const error = err !== ERRNO.ETIMEDOUT ? systemError(err, 'read')
       : peerGone(socket, reason, `the kernel closed the connection (${reason}): the peer was silent for ${silentMs} ms`, s, silentMs);
     ownErrors.add(error);
