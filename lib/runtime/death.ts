@@ -9,6 +9,7 @@ import type { Sample } from '../kernel/batch';
 import { TCP_INFO_OFFSETS } from '../kernel/tcpinfo';
 import type { DeathReading } from '../model/death-step';
 import { diagnoseReading } from '../model/diagnose';
+import type { ReasonReading } from '../model/reason';
 import type * as net from 'node:net';
 import { unacknowledgedOfSocket } from './accounting';
 
@@ -20,14 +21,20 @@ export function silentFrom(s: Sample): number {
   return Math.min(s.u32(OFF.lastAckRecv), s.u32(OFF.lastDataRecv));
 }
 
-/** Fills `into` (reused by the caller: no allocation per reading) from batch record `s`. */
-export function deathReadingOf(s: Sample, into: DeathReading): DeathReading {
+/** Fills the classifier's fields (model/reason) of `into` from batch record `s`: the engine's and watch()'s readings. */
+export function reasonReadingOf<R extends ReasonReading>(s: Sample, into: R): R {
   into.state = s.state;
   into.sendQueue = s.sendQueue;
   into.unsent = s.unsent;
   into.retransmits = s.u8(OFF.retransmits);
   into.probes = s.u8(OFF.probes);
   into.sndWnd = s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined;
+  return into;
+}
+
+/** Fills `into` (reused by the caller: no allocation per reading) from batch record `s`. */
+export function deathReadingOf(s: Sample, into: DeathReading): DeathReading {
+  reasonReadingOf(s, into);
   into.bytesAcked = s.has(OFF.bytesAcked, 8) ? s.u64(OFF.bytesAcked) : -1;
   into.silentMs = silentFrom(s);
   return into;

@@ -52,11 +52,9 @@ export interface WriteChunk {
   readonly encoding: string;
 }
 
-/** Called with the chunks of each write of one socket, before they go to the handle. */
+/** One socket's listeners: its writes' chunks (before the handle), a completed write, its `_destroy` (fd still open). */
 export type WriteListener = (chunks: readonly WriteChunk[]) => void;
-/** Called after a write of one socket completed (its callback ran). */
 export type WrittenListener = (err: Error | null | undefined) => void;
-/** Called in `_destroy`, fd still open, with the error the socket is destroyed with (null if none). */
 export type DestroyListener = (err: Error | null) => void;
 /** Order of one socket's destroy listeners ('augment', then 'observe'), after the process-wide `destroying` ones. */
 export type DestroyPhase = 'augment' | 'observe';

@@ -60,11 +60,6 @@ function state(): HookState {
   return s;
 }
 
-/** Installs the process hooks (idempotent): for runtime/socket-hooks, whose listeners they dispatch. */
-export function installHooks(): void {
-  state();
-}
-
 /** The net.Socket that owns `handle` (Node's internal owner_symbol), or null. */
 export function ownerOf(handle: object): net.Socket | null {
   return ownerIn(state(), handle);
@@ -140,13 +135,13 @@ export function addHookListener(listener: HookListener, first = false): void {
 }
 
 /**
- * Makes sure the TCP handle wraps are in place, from `handle` (a socket's
- * TCP handle): for a socket whose connect() ran before any hook was installed
- * and whose fd does not exist yet (its lookup is pending).
+ * Installs the hooks (idempotent: for runtime/socket-hooks, whose listeners
+ * they dispatch) and, from a socket's TCP `handle`, the TCP handle wraps (for
+ * a socket whose connect() ran before any hook was installed).
  */
-export function hookTcpHandles(handle: object): void {
+export function installHooks(handle?: object): void {
   const s = state();
-  if (!s.tcpProto) wrapTcp(s, handle);
+  if (handle && !s.tcpProto) wrapTcp(s, handle);
 }
 
 /** Removes `listener`; true if it was there. */

@@ -35,10 +35,6 @@ function socketAt(t: Table, fd: number): net.Socket | null {
   return ownerOf(h as object) ?? t.sockets[fd] ?? null;
 }
 
-/** Whether libuv is reading `socket` (it then gets the kernel's error on its own read). */
-function reading(socket: net.Socket): boolean {
-  return !socket.isPaused() && (handleOf(socket) as { reading?: unknown } | null)?.reading === true;
-}
 
 /** The epoll verdict for `fd`: destroy its socket if the kernel aborted the connection. */
 function onVerdict(fd: number, low: number, _revents: number, deferred = false): void {
@@ -49,8 +45,9 @@ function onVerdict(fd: number, low: number, _revents: number, deferred = false):
     // A socket still connecting is left to libuv's connect watcher (always
     // active): reading SO_ERROR here would turn a refused attempt into a success.
     if (!socket || socket.destroyed || socket.connecting) return;
-    // Node reads the error itself this turn (read ETIMEDOUT, augmented in destroying()).
-    if (!deferred && reading(socket)) { setImmediate(onVerdict, fd, low, _revents, true); return; }
+    // A socket libuv reads gets the error itself this turn (read ETIMEDOUT, augmented in destroying()).
+    const reading = !socket.isPaused() && (handleOf(socket) as { reading?: unknown } | null)?.reading === true;
+    if (!deferred && reading) { setImmediate(onVerdict, fd, low, _revents, true); return; }
     const s = readOne(fd, BigInt(t.cookies[fd]));
     const path = timeoutPath(REASON_CODES[t.hints[fd]] ?? null, s && deathReadingOf(s, scratch));
     let err = soError(fd);

@@ -10,7 +10,7 @@ import type * as net from 'node:net';
 import { systemError } from '../../common/errors';
 import { applyFd, watchFd } from '../../kernel/deathwatch';
 import { checkedCookie } from '../../kernel/identity';
-import { claimHandle, handOver, hookTcpHandles, tcpHandleOf, TcpHandle, addHookListener } from '../../runtime/process-hooks';
+import { addHookListener, claimHandle, handOver, installHooks, tcpHandleOf, TcpHandle } from '../../runtime/process-hooks';
 import { kernelOptions, Protector } from './controller';
 import { addDetectorOwner } from './detector';
 import { DEFAULT_PROTECT_TIMEOUT_MS } from './config';
@@ -47,10 +47,8 @@ export class Guard extends Protector {
   }
 
   /**
-   * Registers `socket` with `own` settings (replacing earlier ones): now if
-   * it has an fd (protect()'s claim handed over), else at its connect.
-   * Throws ESTALE for an fd that no longer belongs to the socket and a system
-   * error when the kernel refuses the options (nothing registered then).
+   * Registers `socket` with `own` settings (replacing earlier ones), now if it has an fd, else at its
+   * connect. Throws ESTALE (fd reused) or the kernel's refusal of the options, registering nothing.
    */
   take(socket: net.Socket, own: GuardSettings): void {
     const handle = tcpHandleOf(socket);
@@ -61,7 +59,7 @@ export class Guard extends Protector {
     if (socket.connecting) {
       // Later attempts (happy eyeballs: a new handle each) are guarded at their connect (the TCP
       // wraps), and the options set again on 'connect', after net.connect's own setKeepAlive.
-      hookTcpHandles(handle);
+      installHooks(handle);
       socket.once('connect', () => this.reapply(socket));
     }
     if (fd < 0) return;

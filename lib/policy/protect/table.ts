@@ -32,12 +32,10 @@ export class Table {
   /** performance.now() when protection started (the SYN for outbound). */
   since = new Float64Array(INITIAL);
   flags = new Uint8Array(INITIAL);
-  /** Poll interval of a slot with the OWN flag, ms (else derived from its timeout). */
+  /** Poll interval of an OWN slot, ms; then the death step's state (reset when armed), its hint a REASON_CODES index. */
   polls = new Uint32Array(INITIAL);
-  /** The death step's state (model/death-step), reset when the slot is armed. */
   unsentSince = new Float64Array(INITIAL);
   acked = new Float64Array(INITIAL);
-  /** model/reason REASON_CODES of the last armed reading (0: none). */
   hints = new Uint8Array(INITIAL);
   /** Occupied slots. */
   count = 0;
