@@ -5,7 +5,7 @@
  * own verdicts are named by model/reason.ts with the `hint` it leaves. No I/O.
  */
 import type { DeathReason } from '../common/errors';
-import { ReasonReading, troubleOf } from './reason';
+import { ReasonReading, silentPath, troubleOf } from './reason';
 
 /** tcpi_state of SYN_SENT and CLOSE (include/net/tcp_states.h). */
 const SYN_SENT = 2;
@@ -43,11 +43,6 @@ export function newDeathState(): DeathState {
   return { unsentSince: -1, bytesAcked: -1, hint: null };
 }
 
-/** 'zero-window' when the window is closed or being probed, else 'unsent'. */
-function unsentReason(r: DeathReading): DeathReason {
-  return r.sndWnd === 0 || r.probes > 0 ? 'zero-window' : 'unsent';
-}
-
 /**
  * Advances `state` by reading `r` taken at `now` (ms) for a timeout of
  * `timeout` ms. 'dead' when the peer has been silent for `timeout` with data
@@ -67,7 +62,7 @@ export function deathStep(state: DeathState, r: DeathReading, now: number, timeo
   if (r.silentMs >= timeout) {
     return {
       kind: 'dead',
-      reason: inFlight <= 0 && r.unsent > 0 ? unsentReason(r) : 'retransmit',
+      reason: silentPath(r),
       detail: `no ACK or data from the peer for ${r.silentMs} ms with ${r.sendQueue} bytes outstanding`,
     };
   }
@@ -75,7 +70,7 @@ export function deathStep(state: DeathState, r: DeathReading, now: number, timeo
   if (r.unsent > 0 && inFlight <= 0) {
     if (state.unsentSince < 0 || progressed) state.unsentSince = now;
     if (now - state.unsentSince >= timeout) {
-      const reason = unsentReason(r);
+      const reason = silentPath(r);
       return {
         kind: 'dead',
         reason,
