@@ -38,6 +38,8 @@ export type DeathVerdict =
 const WATCHING = Object.freeze({ kind: 'watching' as const });
 const DONE = Object.freeze({ kind: 'done' as const });
 
+const dead = (reason: DeathReason, detail: string): DeathVerdict => ({ kind: 'dead', reason, detail });
+
 /** A fresh state. */
 export function newDeathState(): DeathState {
   return { unsentSince: -1, bytesAcked: -1, hint: null };
@@ -60,24 +62,16 @@ export function deathStep(state: DeathState, r: DeathReading, now: number, timeo
   if (r.sendQueue <= 0) { state.unsentSince = -1; return DONE; }
   const inFlight = r.sendQueue - r.unsent;
   if (r.silentMs >= timeout) {
-    return {
-      kind: 'dead',
-      reason: silentPath(r),
-      detail: `no ACK or data from the peer for ${r.silentMs} ms with ${r.sendQueue} bytes outstanding`,
-    };
+    return dead(silentPath(r), `no ACK or data from the peer for ${r.silentMs} ms with ${r.sendQueue} bytes outstanding`);
   }
   // Persist path: unsent data, nothing in flight, no progress.
   if (r.unsent > 0 && inFlight <= 0) {
     if (state.unsentSince < 0 || progressed) state.unsentSince = now;
     if (now - state.unsentSince >= timeout) {
       const reason = silentPath(r);
-      return {
-        kind: 'dead',
-        reason,
-        detail: reason === 'zero-window'
-          ? `the peer's receive window stayed closed for ${timeout} ms with ${r.unsent} bytes unsent`
-          : `${r.unsent} bytes sat unsent with nothing in flight for ${timeout} ms`,
-      };
+      return dead(reason, reason === 'zero-window'
+        ? `the peer's receive window stayed closed for ${timeout} ms with ${r.unsent} bytes unsent`
+        : `${r.unsent} bytes sat unsent with nothing in flight for ${timeout} ms`);
     }
   } else {
     state.unsentSince = -1;
