@@ -2,7 +2,8 @@
  * The layering of lib/ (docs/ARCHITECTURE.md), checked on the sources:
  * imports point down only (common → kernel → model → runtime → readings →
  * policy → integrations → cli), the model has no native import (type-only
- * imports from kernel/), only kernel/binding.ts loads the addon, no layer has
+ * imports from kernel/), only kernel/binding.ts loads the addon and only lib/kernel imports
+ * it (value or type), no layer has
  * a barrel index.ts (model/index.ts is the `tcp-vitals/model` entry point,
  * cli/index.ts the command), and no comment points outside the repository.
  * The checker itself is tested on synthetic sources so that it cannot pass by
@@ -60,6 +61,7 @@ export function violations(files: Map<string, string>): string[] {
         bad.push(`${at}: ${from} may not import ${to} (imports point down only)`);
       }
       if (from === 'model' && to === 'kernel' && !imp.typeOnly) bad.push(`${at}: the model imports only types from kernel/`);
+      if (target === join('kernel', 'binding') && from !== 'kernel') bad.push(`${at}: only lib/kernel imports the binding (use its functions, e.g. kernel/batch)`);
     }
   }
   return bad;
@@ -82,6 +84,8 @@ describe('the checker', () => {
       ['policy/watch.ts', "const b = require('node-gyp-build');\nimport { x } from '../../test/helpers/netns';"],
       ['common/errors.ts', "export { a } from '../policy/close';"],
       ['runtime/scheduler.ts', "import { native } from '../kernel/binding';\nimport type { Watcher } from '../policy/watch';"],
+      ['policy/protect/detector.ts', "import { native } from '../../kernel/binding';\nimport type { NativeBinding } from '../../kernel/binding';"],
+      ['kernel/batch.ts', "import { native } from './binding';"],
     ]));
     expect(v).toEqual([
       "lib/kernel/fd.ts:1 imports '../runtime/scheduler': kernel may not import runtime (imports point down only)",
@@ -89,13 +93,16 @@ describe('the checker', () => {
       "lib/policy/watch.ts:2 imports '../../test/helpers/netns': outside lib/",
       "lib/policy/watch.ts:1 imports 'node-gyp-build': only kernel/binding.ts loads the addon",
       "lib/common/errors.ts:1 imports '../policy/close': common may not import policy (imports point down only)",
+      "lib/runtime/scheduler.ts:1 imports '../kernel/binding': only lib/kernel imports the binding (use its functions, e.g. kernel/batch)",
       "lib/runtime/scheduler.ts:2 imports '../policy/watch': runtime may not import policy (imports point down only)",
+      "lib/policy/protect/detector.ts:1 imports '../../kernel/binding': only lib/kernel imports the binding (use its functions, e.g. kernel/batch)",
+      "lib/policy/protect/detector.ts:2 imports '../../kernel/binding': only lib/kernel imports the binding (use its functions, e.g. kernel/batch)",
     ]);
   });
 });
 
 describe('lib/', () => {
-  test('imports point down only; the model has no native import; only kernel/binding.ts loads the addon', () => {
+  test('imports point down only; the model has no native import; only kernel/binding.ts loads the addon; only lib/kernel imports it', () => {
     expect(sources.size).toBeGreaterThan(30);
     expect(violations(sources)).toEqual([]);
   });

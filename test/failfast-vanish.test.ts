@@ -98,6 +98,24 @@ describeNetns('failFast: the peer vanishes', () => {
     expect({ verdict: err.verdict, published: err.published }).toEqual({ verdict: 'network', published: true });
   });
 
+  test.concurrent('idle at the vanish, written 2 s later: ETIMEDOUT within timeout + 1 s of the vanish (not timeout after the write)', async () => {
+    const timeout = 3000;
+    const s = await start('idle-write', timeout);
+    await new Promise((r) => setTimeout(r, 300));
+    const at = vanish(s);
+    await new Promise((r) => setTimeout(r, 2000));
+    s.client.send({ cmd: 'write' });
+    await s.client.waitFor((m) => m.type === 'wrote', 5000);
+    const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 5000);
+    expect(err.code).toBe('ETIMEDOUT');
+    expect(['retransmit', 'keepalive']).toContain(err.reason);
+    expect(err.unacknowledgedBytes).toBeGreaterThan(0);
+    expect({ verdict: err.verdict, published: err.published }).toEqual({ verdict: 'network', published: true });
+    // Plain TCP_USER_TIMEOUT counts from the first retransmission of the write: ~5.2 s here.
+    console.log(`failFast idle-then-written: ${err.reason} after ${Math.round(err.at - at)} ms (silent ${err.silentMs} ms)`);
+    expect(err.at - at).toBeLessThanOrEqual(timeout + SLACK_MS);
+  });
+
   test.concurrent('while the client socket is paused: the watcher reports what Node does not', async () => {
     const timeout = 2000;
     const s = await start('paused', timeout);

@@ -10,11 +10,11 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
-import { native } from '../kernel/binding';
 import { fdOrNone } from '../kernel/fd';
 import { TCP_INFO_OFFSETS, TCP_STATES } from '../kernel/tcpinfo';
 import { connections, ConnectionMeta, DEATH_CHANNEL, DeathMessage } from '../runtime/connections';
-import { RECORD_STRIDE, Sample } from '../runtime/scheduler';
+import { BatchReader } from '../kernel/batch';
+import { cookieOrNone, rememberedCookie } from '../kernel/identity';
 import { invalidArgType, outOfRange } from '../common/errors';
 
 /** Default most distinct peer labels; the rest are folded into {@link OTHER_PEER}. */
@@ -116,11 +116,9 @@ export class ConnectionReader {
   private readonly sockets = new Map<Socket, SocketState>();
   private readonly picked: SocketState[] = [];
   private readonly seriesOf: Series[] = [];
-  private fds = new Int32Array(64);
-  private out = Buffer.alloc(64 * RECORD_STRIDE);
+  private readonly batch = new BatchReader();
   private rtt = new Float64Array(64);
   private rttvar = new Float64Array(64);
-  private readonly sample = new Sample();
   private gen = 0;
 
   constructor(options?: ReaderOptions) {
@@ -133,15 +131,10 @@ export class ConnectionReader {
   get peerCount(): number { return this.peers.size; }
 
   private grow(n: number): void {
-    if (n <= this.fds.length) return;
-    let cap = this.fds.length;
-    while (cap < n) cap *= 2;
-    const fds = new Int32Array(cap);
-    fds.set(this.fds); // the fds gathered so far in this collection
-    this.fds = fds;
-    this.out = Buffer.alloc(cap * RECORD_STRIDE);
-    this.rtt = new Float64Array(cap);
-    this.rttvar = new Float64Array(cap);
+    if (n <= this.batch.capacity) return;
+    this.batch.reserve(n, n - 1); // keeps the entries gathered so far in this collection
+    this.rtt = new Float64Array(this.batch.capacity);
+    this.rttvar = new Float64Array(this.batch.capacity);
   }
 
   /** The bounded peer label of a connection: admitted first come, first served. */
@@ -192,6 +185,9 @@ export class ConnectionReader {
       // in between: it cannot be closed and reused before readBatch sees it.
       const fd = fdOrNone(socket);
       if (fd < 0) continue;
+      // The socket's SO_COOKIE (remembered per handle): the read refuses a reused fd.
+      const cookie = rememberedCookie(socket) ?? cookieOrNone(socket, fd);
+      if (cookie === null) continue;
       let st = this.sockets.get(socket);
       if (!st) {
         if (socket.remoteAddress === undefined && meta.host === undefined) continue; // not connected yet: no peer to name
@@ -199,19 +195,18 @@ export class ConnectionReader {
         this.sockets.set(socket, st);
       }
       st.gen = gen;
-      if (n === this.fds.length) this.grow(n + 1);
-      this.fds[n++] = fd;
+      if (n === this.batch.capacity) this.grow(n + 1);
+      this.batch.fds[n] = fd;
+      this.batch.cookies[n++] = cookie;
       picked.push(st);
     }
     const seriesOf = this.seriesOf;
     seriesOf.length = 0;
     let count = 0;
     if (n > 0) {
-      native.readBatch(this.fds, null, n, this.out, RECORD_STRIDE);
-      const sm = this.sample;
-      sm.buf = this.out;
+      this.batch.read(n);
       for (let i = 0; i < n; i++) {
-        sm.base = i * RECORD_STRIDE;
+        const sm = this.batch.at(i);
         if (sm.errno !== 0 || sm.infoLength <= 0) continue;
         const st = picked[i];
         const s = st.series;

@@ -8,7 +8,8 @@ import * as net from 'node:net';
 import { invalidArgType } from '../common/errors';
 import { fdOrNone } from '../kernel/fd';
 import { TCP_INFO_OFFSETS } from '../kernel/tcpinfo';
-import { readOne } from '../runtime/scheduler';
+import { readOne } from '../kernel/batch';
+import { cookieOrNone, rememberedCookie } from '../kernel/identity';
 
 /** What {@link requestVitals} returns. */
 export interface RequestVitals {
@@ -50,7 +51,8 @@ export function requestVitals(reqOrRes: unknown): RequestVitals | null {
   if (!(socket instanceof net.Socket)) return null; // e.g. an http2 compat socket proxy
   const fd = fdOrNone(socket);
   if (fd < 0) return null;
-  const s = readOne(fd);
+  const cookie = rememberedCookie(socket) ?? cookieOrNone(socket, fd);
+  const s = cookie === null ? null : readOne(fd, cookie);
   if (!s) return null;
   return {
     rttMs: s.u32(OFF_RTT) / 1000,

@@ -66,3 +66,12 @@ export function applyFd(fd: number, o: ProtectKernelOptions): number {
 export function cookieLow(cookie: number): number {
   return cookie % 0x1_0000_0000;
 }
+
+const soErrorBuf = Buffer.alloc(4);
+
+/** SO_ERROR of `fd` (reading it clears it: only for a socket the caller then destroys), or -1 when unreadable. */
+export function soError(fd: number): number {
+  const C = native.constants;
+  if (native.getsockopt(fd, C.SOL_SOCKET, C.SO_ERROR, soErrorBuf) < 0) return -1;
+  return soErrorBuf.readInt32LE(0);
+}

@@ -18,6 +18,11 @@ export const FAIL_FAST_PROBE_INTERVAL_MS = 1_000;
  */
 export const FAIL_FAST_RTO_ALLOWANCE_MS = 200;
 
+/** Whether `t` is a timeout failFast and protect() accept (whole seconds, 2 s .. 1 h); never throws. */
+export function isTimeout(t: unknown): t is number {
+  return typeof t === 'number' && Number.isInteger(t) && t % 1000 === 0 && t >= FAIL_FAST_MIN_TIMEOUT_MS && t <= FAIL_FAST_MAX_TIMEOUT_MS;
+}
+
 /** `timeout` as failFast accepts it (whole seconds, 2 s .. 1 h), or ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE. */
 export function validateTimeout(timeout: unknown, name: string): number {
   return validateWholeSeconds(name, timeout, FAIL_FAST_MIN_TIMEOUT_MS, FAIL_FAST_MAX_TIMEOUT_MS);

@@ -68,6 +68,16 @@ export function timeoutPath(hint: DeathReason | null, last?: ReasonReading | nul
   return last.sendQueue - last.unsent > 0 ? 'retransmit' : null;
 }
 
+/**
+ * Why a connection whose peer is silent with data outstanding is dead (the
+ * engine's own verdict, model/death-step): what the reading shows
+ * ({@link troubleOf}), else 'unsent' for data never sent with nothing in
+ * flight, else 'retransmit'.
+ */
+export function silentPath(r: ReasonReading): DeathReason {
+  return troubleOf(r) ?? (r.unsent > 0 && r.sendQueue - r.unsent <= 0 ? 'unsent' : 'retransmit');
+}
+
 /** Numeric codes of the reasons, for state packed into typed arrays (0 = none). */
 export const REASON_CODES: readonly (DeathReason | null)[] = [null, 'retransmit', 'keepalive', 'zero-window', 'unsent', 'kernel'];
 

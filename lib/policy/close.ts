@@ -8,11 +8,11 @@
  * rest of the send queue. See docs/api-delivery.md (gracefulClose).
  */
 import * as net from 'node:net';
-import { native } from '../kernel/binding';
 import { acked, followDelivery } from './delivery';
-import { check, codedError, invalidArgType } from '../common/errors';
+import { codedError, invalidArgType } from '../common/errors';
 import { handleOf, requireTcpSocket } from '../kernel/fd';
 import { socketFd } from '../kernel/identity';
+import { constants, setsockopt } from '../kernel/sockopt';
 import { ownOption, validateObject, validateInteger } from '../common/validate';
 
 /** Default gracefulClose() timeout, ms (Apache's lingering close also gives up after 30 s). */
@@ -181,6 +181,6 @@ export function reset(socket: net.Socket): net.Socket {
     return socket;
   }
   const fd = socketFd(socket, 'socket');
-  check(native.setsockopt(fd, native.constants.SOL_SOCKET, native.constants.SO_LINGER, lingerZero), 'setsockopt', 'SO_LINGER');
+  setsockopt(fd, constants.SOL_SOCKET, constants.SO_LINGER, lingerZero);
   return socket.destroy();
 }

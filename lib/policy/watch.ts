@@ -12,8 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { native } from '../kernel/binding';
-import { codedError, invalidArgType } from '../common/errors';
+import { codedError, ERRNO, invalidArgType } from '../common/errors';
 import { INT32_MAX, ownOption, validateDuration, validateObject } from '../common/validate';
 import { fdOf, requireTcpSocket } from '../kernel/fd';
 import { checkedCookie } from '../kernel/identity';
@@ -25,6 +24,7 @@ import {
   WatchReading, WatchStepSettings,
 } from '../model/watch-step';
 import { unacknowledgedOfSocket } from '../runtime/accounting';
+import { reasonReadingOf } from '../runtime/death';
 import { emitCatching, ListenerErrors } from '../runtime/emitter';
 import { MIN_INTERVAL_MS, Registration, Sample, scheduler as sharedScheduler, Scheduler } from '../runtime/scheduler';
 import { stopOnAbort, validateSignal } from '../runtime/signal';
@@ -39,14 +39,11 @@ import {
 export * from './watch-events';
 
 const OFF = {
-  retransmits: TCP_INFO_OFFSETS.retransmits,
-  probes: TCP_INFO_OFFSETS.probes,
   unacked: TCP_INFO_OFFSETS.unacked,
   lastAckRecv: TCP_INFO_OFFSETS.lastAckRecv,
   totalRtoTime: TCP_INFO_OFFSETS.totalRtoTime,
-  sndWnd: TCP_INFO_OFFSETS.sndWnd,
 };
-const ESTALE = native.constants.ESTALE;
+const ESTALE = ERRNO.ESTALE;
 
 /** Every watched socket's state, side by side. */
 const states = new StatePool(WATCH_STATE_SIZE);
@@ -57,15 +54,10 @@ const reading: WatchReading = {
 
 /** Fills {@link reading} from a batch record. */
 function readInto(r: WatchReading, s: Sample): WatchReading {
-  r.state = s.state;
-  r.sendQueue = s.sendQueue;
-  r.unsent = s.unsent;
-  r.retransmits = s.u8(OFF.retransmits);
-  r.probes = s.u8(OFF.probes);
+  reasonReadingOf(s, r);
   r.unacked = s.u32(OFF.unacked);
   r.lastAckRecv = s.u32(OFF.lastAckRecv);
   r.totalRtoTime = s.has(OFF.totalRtoTime, 4) ? s.u32(OFF.totalRtoTime) : -1;
-  r.sndWnd = s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined;
   return r;
 }
 

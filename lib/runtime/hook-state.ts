@@ -1,6 +1,7 @@
 /**
- * The process-wide state behind runtime/process-hooks (one per process, shared
- * by every loaded copy of the package) and the types its listeners see.
+ * The one hook state behind runtime/process-hooks (one per process, shared by
+ * every loaded copy of the package), the types its listeners see, and the
+ * per-socket listener lists it dispatches to (runtime/socket-hooks adds them).
  */
 import * as net from 'node:net';
 import { handleOf } from '../kernel/fd';
@@ -53,6 +54,43 @@ export interface HookSupport {
   destroy: boolean;
   serverChannel: boolean;
   socketKeepAlive: boolean;
+}
+
+/** A chunk as handed to the handle (`_writeGeneric`: one per write, or the chunks of a writev). */
+export interface WriteChunk {
+  readonly chunk: unknown;
+  readonly encoding: string;
+}
+
+/** One socket's listeners: its writes' chunks (before the handle), a completed write, its `_destroy` (fd still open). */
+export type WriteListener = (chunks: readonly WriteChunk[]) => void;
+export type WrittenListener = (err: Error | null | undefined) => void;
+export type DestroyListener = (err: Error | null) => void;
+/** Order of one socket's destroy listeners ('augment', then 'observe'), after the process-wide `destroying` ones. */
+export type DestroyPhase = 'augment' | 'observe';
+
+/** Key of one socket's listener lists (shared by every loaded copy of the package). */
+export const HOOKS = Symbol.for('tcp-vitals.hooks');
+
+/** The listeners one socket carries under {@link HOOKS} (keep its shape stable: other copies read it). */
+export interface SocketListeners {
+  readonly version: 1;
+  readonly write: WriteListener[];
+  readonly written: WrittenListener[];
+  readonly destroy: Array<{ phase: DestroyPhase; fn: DestroyListener }>;
+}
+
+/** The listeners `socket` carries, if any. */
+export function listenersOf(socket: object): SocketListeners | undefined {
+  const l = (socket as { [HOOKS]?: SocketListeners })[HOOKS];
+  return l && l.version === 1 ? l : undefined;
+}
+
+/** Runs each listener in order; one that throws never stops the others (its error is rethrown asynchronously). */
+export function each<T extends unknown[]>(fns: ReadonlyArray<(...a: T) => void>, ...args: T): void {
+  for (const fn of fns.slice()) {
+    try { fn(...args); } catch (err) { report(err); }
+  }
 }
 
 export interface HookState {

@@ -19,8 +19,9 @@
  *   misconfiguration warnings.
  * - `TCP.prototype.close`: the handle (so the fd) is about to go.
  * - `net.Socket.prototype._writeGeneric`: data handed to a socket (so the
- *   peer now owes an ACK).
- * - `net.Socket.prototype._destroy`: an error Node got from the kernel.
+ *   peer now owes an ACK); then the write listeners of the socket itself.
+ * - `net.Socket.prototype._destroy`: an error Node got from the kernel; then
+ *   the destroy listeners of the socket itself (runtime/socket-hooks).
  * - diagnostics_channel `net.server.socket`: an accepted connection.
  * - `http2.connect`, to reach `ClientHttp2Session.prototype.request` once:
  *   an HTTP/2 session writes to its socket from C++, so `_writeGeneric` never
@@ -39,8 +40,7 @@
  */
 import * as net from 'node:net';
 import { subscribe } from 'node:diagnostics_channel';
-import { types } from 'node:util';
-import { Fn, HookListener, HookState, HookSupport, ownerIn, report, tcpHandleOf } from './hook-state';
+import { each, Fn, HookListener, HookState, HookSupport, listenersOf, ownerIn, report, tcpHandleOf } from './hook-state';
 import { wrapTcp } from './tcp-handle-hooks';
 import { wrapHttp2, wrapWriteGeneric } from './write-hooks';
 
@@ -96,12 +96,18 @@ function install(s: HookState): void {
   const destroy = SP._destroy;
   if (typeof destroy === 'function') {
     SP._destroy = function (this: net.Socket, ...args: unknown[]) {
-      const err = args[0];
-      // isNativeError: an error made in another realm (vm contexts, jest) is an Error too.
-      if (err instanceof Error || types.isNativeError(err)) {
+      // Any object: an error Node made in another realm (a vm context, jest) is no `instanceof Error` here.
+      const err = typeof args[0] === 'object' && args[0] !== null ? args[0] as Error : null;
+      if (err) {
         for (const l of L) {
-          try { l.destroying?.(this, err as Error); } catch (e) { report(e); }
+          try { l.destroying?.(this, err); } catch (e) { report(e); }
         }
+      }
+      const own = listenersOf(this);
+      if (own && own.destroy.length) {
+        const e = err;
+        each(own.destroy.filter((d) => d.phase === 'augment').map((d) => d.fn), e);
+        each(own.destroy.filter((d) => d.phase === 'observe').map((d) => d.fn), e);
       }
       return destroy.apply(this, args);
     };
@@ -132,10 +138,26 @@ function install(s: HookState): void {
   }
 }
 
-/** Adds `listener` (process-wide, shared by every loaded copy of the package). */
-export function addHookListener(listener: HookListener): void {
+/**
+ * Adds `listener` (process-wide, shared by every loaded copy of the package);
+ * with `first`, ahead of the others (failFast's guard: a socket's own
+ * settings are claimed before any process-wide rule sees the handle).
+ */
+export function addHookListener(listener: HookListener, first = false): void {
   const s = state();
-  if (!s.listeners.includes(listener)) s.listeners.push(listener);
+  if (s.listeners.includes(listener)) return;
+  if (first) s.listeners.unshift(listener);
+  else s.listeners.push(listener);
+}
+
+/**
+ * Installs the hooks (idempotent: for runtime/socket-hooks, whose listeners
+ * they dispatch) and, from a socket's TCP `handle`, the TCP handle wraps (for
+ * a socket whose connect() ran before any hook was installed).
+ */
+export function installHooks(handle?: object): void {
+  const s = state();
+  if (handle && !s.tcpProto) wrapTcp(s, handle);
 }
 
 /** Removes `listener`; true if it was there. */

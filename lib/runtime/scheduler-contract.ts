@@ -3,8 +3,7 @@
  * subscriber or a periodic task implements, what registering returns, and the
  * options a Scheduler is built with (re-exported by scheduler.ts).
  */
-import type { NativeBinding } from '../kernel/binding';
-import type { Sample } from './record';
+import type { BatchBinding, Sample } from '../kernel/batch';
 
 /** Smallest allowed polling interval, ms. */
 export const MIN_INTERVAL_MS = 10;
@@ -27,9 +26,6 @@ export interface Task {
   /** Checked before each run; false drops the task. */
   valid?(): boolean;
 }
-
-/** The part of the addon a scheduler uses (inject a fake one in tests). */
-export type BatchBinding = Pick<NativeBinding, 'readBatch'>;
 
 /** Construction options of a Scheduler (all optional; tests inject their own). */
 export interface SchedulerOptions {

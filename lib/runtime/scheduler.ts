@@ -4,15 +4,15 @@
  * get a reusable {@link Sample} view (valid only during the callback), so the
  * steady state allocates nothing per socket per tick.
  */
-import { native } from '../kernel/binding';
-import { RECORD_STRIDE, Sample } from './record';
+import { BatchReader } from '../kernel/batch';
 import {
-  BatchBinding, COALESCE_MS, MAX_SLICE, MIN_INTERVAL_MS, Registration, SchedulerOptions, Subscriber, Task,
+  COALESCE_MS, MAX_SLICE, MIN_INTERVAL_MS, Registration, SchedulerOptions, Subscriber, Task,
 } from './scheduler-contract';
 
-export { RECORD_STRIDE, Sample, readOne } from './record';
+export { RECORD_STRIDE, Sample, readOne } from '../kernel/batch';
+export type { BatchBinding } from '../kernel/batch';
 export { COALESCE_MS, MAX_SLICE, MIN_INTERVAL_MS } from './scheduler-contract';
-export type { BatchBinding, Registration, SchedulerOptions, Subscriber, Task } from './scheduler-contract';
+export type { Registration, SchedulerOptions, Subscriber, Task } from './scheduler-contract';
 
 interface Entry {
   /** -1 for a task. */
@@ -32,26 +32,22 @@ const rethrow = (err: unknown): void => { process.nextTick(() => { throw err; })
  * with an injected binding and clock.
  */
 export class Scheduler {
-  private readonly binding: BatchBinding;
+  private readonly reader: BatchReader;
   private readonly now: () => number;
   private readonly onError: (err: unknown) => void;
   private tasks: Entry[] = [];
   private entries: Entry[] = [];
-  private fds = new Int32Array(64);
-  private cookies = new BigUint64Array(64);
   private due: Entry[] = [];
   private picked: Entry[] = [];
-  private out = Buffer.alloc(64 * RECORD_STRIDE);
   private timer: NodeJS.Timeout | null = null;
   private continuation: NodeJS.Immediate | null = null;
   private timerAt = Infinity;
   private dirty = false;
-  private readonly sample = new Sample();
   /** Ticks run (for tests and benchmarks). */
   ticks = 0;
 
   constructor(options: SchedulerOptions = {}) {
-    this.binding = options.binding ?? native;
+    this.reader = new BatchReader(options.binding);
     this.now = options.clock ?? (() => performance.now());
     this.onError = options.onError ?? rethrow;
   }
@@ -64,8 +60,9 @@ export class Scheduler {
   }
 
   /**
-   * Polls `fd` every `intervalMs`. A non-zero `cookie` is verified natively on
-   * every read (a reused fd yields errno ESTALE, never the other socket's data).
+   * Polls `fd` every `intervalMs`. `cookie` (the socket's SO_COOKIE) is verified
+   * natively on every read (a reused fd yields errno ESTALE, never the other
+   * socket's data); 0n is never read (errno EBADF).
    */
   add(fd: number, cookie: bigint, intervalMs: number, sub: Subscriber): Registration {
     return this.register({ fd, cookie, interval: 0, nextDue: 0, sub, task: null, removed: false }, intervalMs);
@@ -107,15 +104,6 @@ export class Scheduler {
     this.timerAt = at;
     this.timer = setTimeout(this.tick, Math.max(0, at - this.now()));
     this.timer.unref();
-  }
-
-  private ensureCapacity(n: number): void {
-    if (n <= this.fds.length) return;
-    let cap = this.fds.length;
-    while (cap < n) cap *= 2;
-    this.fds = new Int32Array(cap);
-    this.cookies = new BigUint64Array(cap);
-    this.out = Buffer.alloc(cap * RECORD_STRIDE);
   }
 
   private compact(): void {
@@ -187,7 +175,8 @@ export class Scheduler {
   private readSlice(from: number, end: number): void {
     const due = this.due;
     let n = 0;
-    this.ensureCapacity(end - from);
+    const reader = this.reader;
+    reader.reserve(end - from);
     // valid() runs right before the read, with no JS in between: an fd that
     // passes it cannot be closed and reused before readBatch sees it.
     const picked = this.picked;
@@ -198,23 +187,20 @@ export class Scheduler {
       const e = due[i];
       if (e.removed || !this.stillValid(e)) continue;
       if (e.task) { tasks.push(e); continue; }
-      this.fds[n] = e.fd;
-      this.cookies[n] = e.cookie;
+      reader.fds[n] = e.fd;
+      reader.cookies[n] = e.cookie;
       picked.push(e);
       n++;
     }
     if (n > 0) {
-      this.binding.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
-      const s = this.sample;
-      s.buf = this.out;
+      reader.read(n);
       const at = this.now();
       for (let i = 0; i < n; i++) {
         const e = picked[i];
         if (e.removed) continue;
         e.nextDue = at + e.interval;
-        s.base = i * RECORD_STRIDE;
         try {
-          e.sub!.onSample(s, at);
+          e.sub!.onSample(reader.at(i), at);
         } catch (err) {
           // A subscriber bug must not stop the others; surface it asynchronously.
           this.onError(err);

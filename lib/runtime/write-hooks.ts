@@ -6,9 +6,26 @@
  * request counts as a write to the session's socket).
  */
 import type * as net from 'node:net';
-import { Fn, HookState, report } from './hook-state';
+import { each, Fn, HookState, listenersOf, report, SocketListeners, WriteChunk } from './hook-state';
 
-/** Wraps `_writeGeneric` on the Socket prototype `SP`. */
+/** The chunks of one `_writeGeneric(writev, data, encoding)` call (a writev of Buffers gives bare Buffers: allBuffers). */
+function chunksOf(writev: unknown, data: unknown, encoding: unknown): WriteChunk[] {
+  if (!writev || !Array.isArray(data)) return [{ chunk: data, encoding: String(encoding) }];
+  return data.map((e: { chunk: unknown; encoding: string } | Buffer) => (Buffer.isBuffer(e) ? { chunk: e, encoding: 'buffer' } : e));
+}
+
+function completed(own: SocketListeners, cb: (err?: Error | null) => void) {
+  return (err?: Error | null): void => {
+    cb(err);
+    each(own.written, err);
+  };
+}
+
+/**
+ * Wraps `_writeGeneric` on the Socket prototype `SP`: the process-wide
+ * `writing` listeners, then the socket's own write listeners (once per write:
+ * a write issued while connecting is dispatched when Node retries it on 'connect').
+ */
 export function wrapWriteGeneric(s: HookState, SP: Record<string, Fn>): void {
   const L = s.listeners;
   const writeGeneric = SP._writeGeneric;
@@ -16,6 +33,11 @@ export function wrapWriteGeneric(s: HookState, SP: Record<string, Fn>): void {
     SP._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
       for (const l of L) {
         try { l.writing?.(this); } catch (e) { report(e); }
+      }
+      const own = listenersOf(this);
+      if (own && !this.connecting) {
+        if (own.write.length) each(own.write, chunksOf(args[0], args[1], args[2]));
+        if (own.written.length && typeof args[3] === 'function') args[3] = completed(own, args[3] as (err?: Error | null) => void);
       }
       return writeGeneric.apply(this, args);
     };

@@ -5,8 +5,8 @@ import * as net from 'node:net';
 import { acknowledgedFrom, bytesWrittenBy } from '../../model/accounting';
 import { synOffset, unacknowledgedOfSocket } from '../../runtime/accounting';
 import { codedError, invalidArgType, invalidArgValue } from '../../common/errors';
-import { requireTcpSocket } from '../../kernel/fd';
-import { socketFd } from '../../kernel/identity';
+import { fdOf, requireTcpSocket } from '../../kernel/fd';
+import { checkedCookie } from '../../kernel/identity';
 import { finQueued, isTls, Reading, readNow } from './reading';
 
 /** Byte accounting of a socket; all values in bytes. */
@@ -67,8 +67,8 @@ export function delivery(socket: net.Socket): Delivery {
     const written = bytesWrittenBy(socket);
     return { written, acknowledged: 0, inKernel: 0, inUserland: written };
   }
-  const fd = socketFd(socket, 'socket');
-  const r = readNow(fd, 0n);
+  const fd = fdOf(socket, 'socket');
+  const r = readNow(fd, checkedCookie(socket, fd));
   if (!r) throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
   return account(socket, r);
 }

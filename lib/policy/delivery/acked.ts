@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { bytesWrittenBy } from '../../model/accounting';
 import { AckAbortError, ackAbortError, codedError } from '../../common/errors';
 import { fdOf, requireTcpSocket } from '../../kernel/fd';
+import { checkedCookie } from '../../kernel/identity';
 import { ownOption, validateInteger, validateObject, validateSignal } from '../../common/validate';
 import { account, unacknowledgedOf, validateSocket } from './account';
 import { Reading, readNow } from './reading';
@@ -75,7 +76,10 @@ function pendingCount(socket: net.Socket): number {
   if (socket.destroyed || socket.connecting) return bytesWrittenBy(socket);
   const t = existingTrack(socket);
   let r: Reading | null = null;
-  try { r = t ? t.read() : readNow(fdOf(socket, 'socket'), 0n); } catch { /* no fd */ }
+  try {
+    const fd = fdOf(socket, 'socket');
+    r = t ? t.read() : readNow(fd, checkedCookie(socket, fd));
+  } catch { /* no fd, or no longer this socket's */ }
   return unacknowledgedOf(socket, r);
 }
 

@@ -4,7 +4,7 @@
  */
 import { invalidArgType, invalidArgValue } from '../../common/errors';
 import type { ProtectKernelOptions } from '../../kernel/deathwatch';
-import { failFastOptions, FAIL_FAST_MAX_TIMEOUT_MS, FAIL_FAST_MIN_TIMEOUT_MS, validateTimeout } from '../../model/failfast-settings';
+import { failFastOptions, isTimeout, validateTimeout } from '../../model/failfast-settings';
 import { ConnectionInfo, RuleList, splitList } from './rules';
 
 /** Default timeout, ms. */
@@ -96,7 +96,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ProtectOptions {
   const t = env.TCP_VITALS_TIMEOUT;
   if (t !== undefined && t.trim() !== '') {
     const ms = parseDuration(t);
-    if (ms === null || ms % 1000 !== 0 || ms < FAIL_FAST_MIN_TIMEOUT_MS || ms > FAIL_FAST_MAX_TIMEOUT_MS) {
+    if (!isTimeout(ms)) {
       throw new EnvConfigError('TCP_VITALS_TIMEOUT', `tcp-vitals: TCP_VITALS_TIMEOUT=${JSON.stringify(t)} is not valid: `
         + 'expected milliseconds or a duration (e.g. 10000, 10s, 1m), whole seconds from 2s to 1h');
     }

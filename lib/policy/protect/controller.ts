@@ -4,14 +4,15 @@
  */
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
-import { ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
+import { applyFd, ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
 import { platformSupported, warnUnsupportedPlatform } from '../../kernel/platform';
 import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
 } from '../../runtime/process-hooks';
+import { isTimeout } from '../../model/failfast-settings';
 import { kernelOptionsFor, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
-import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, reapply, removeDetectorOwner } from './detector';
+import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, removeDetectorOwner } from './detector';
 import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
 import { ProtectStats, StatsCounter } from './stats';
@@ -28,7 +29,8 @@ export interface ProtectHandle {
 }
 
 const kernelOptionCache = new Map<number, ProtectKernelOptions>();
-function kernelOptions(timeout: number): ProtectKernelOptions {
+/** The kernel options of a timeout (cached per timeout). */
+export function kernelOptions(timeout: number): ProtectKernelOptions {
   let o = kernelOptionCache.get(timeout);
   if (!o) { o = kernelOptionsFor(timeout); kernelOptionCache.set(timeout, o); }
   return o;
@@ -49,11 +51,17 @@ function metaFor(direction: 'outbound' | 'inbound', host: string, port: number):
 
 let warnedMatch = false;
 
-class Protector implements HookListener {
+/**
+ * The engine: one connection table, the deathwatch and the armed poller
+ * (detector.ts), fed by the process hooks. protect() runs one with its
+ * process-wide rules; failFast()'s guard (guard.ts) is one with none, holding
+ * only the sockets registered with it.
+ */
+export class Protector implements HookListener {
   readonly table = new Table();
   readonly counters = new StatsCounter();
-  private readonly poller: ArmedPoller;
-  private stopped = false;
+  protected readonly poller: ArmedPoller;
+  protected stopped = false;
 
   constructor(readonly config: ProtectConfig) {
     this.poller = new ArmedPoller(this.table, pollIntervalFor);
@@ -84,14 +92,14 @@ class Protector implements HookListener {
         }
         if (verdict === false) { this.counters.skipped.match++; return 0; }
         const t = (verdict as { timeout?: unknown })?.timeout;
-        if (typeof t === 'number' && Number.isInteger(t) && t % 1000 === 0 && t >= 2000 && t <= 3_600_000) timeout = t;
+        if (isTimeout(t)) timeout = t;
       }
     }
     const scoped = scopeTimeout();
     return scoped > 0 ? scoped : timeout;
   }
 
-  private protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, direction: 'outbound' | 'inbound',
+  protected protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, direction: 'outbound' | 'inbound',
     host: string, port: number): void {
     const fd = handle.fd;
     if (!claimHandle(handle)) return;
@@ -103,7 +111,7 @@ class Protector implements HookListener {
     if (socket) this.register(socket, direction, host, port);
   }
 
-  private register(socket: net.Socket, direction: 'outbound' | 'inbound', host: string, port: number): void {
+  protected register(socket: net.Socket, direction: 'outbound' | 'inbound', host: string, port: number): void {
     const known = connectionMeta(socket);
     if (!known || known.source !== 'protect') {
       this.counters.protectedTotal++;
@@ -111,7 +119,7 @@ class Protector implements HookListener {
     }
   }
 
-  private release(fd: number): void {
+  protected release(fd: number): void {
     const socket = this.table.sockets[fd];
     this.table.clear(fd);
     this.counters.protectedNow--;
@@ -148,7 +156,7 @@ class Protector implements HookListener {
 
   keepAlive(handle: TcpHandle): void {
     const fd = handle.fd;
-    if (this.table.holds(fd, handle)) reapply(fd, kernelOptions(this.table.timeouts[fd]));
+    if (this.table.holds(fd, handle)) applyFd(fd, kernelOptions(this.table.timeouts[fd]));
   }
 
   closing(handle: TcpHandle): void {
@@ -178,7 +186,7 @@ class Protector implements HookListener {
       if (e.code !== 'ETIMEDOUT') { this.counters.death('reset', undefined); return; }
     } else {
       if (e.code !== 'ETIMEDOUT' || isPeerGoneError(e)) return;
-      augmentKernelError(e, socket, fd, this.table.since[fd]);
+      augmentKernelError(e, socket, this.table, fd);
       ownErrors.add(error);
     }
     this.counters.death(e.reason, e.silentMs);

@@ -1,64 +1,33 @@
 /**
- * Turning what the kernel knows into a death the application sees.
- *
- * - Kernel verdicts (TCP_USER_TIMEOUT, keepalive, a reset) arrive through the
- *   deathwatch (one epoll set, one uv_poll): the socket is destroyed in the
- *   same loop iteration, whether or not Node is reading it.
- * - What the kernel never signals in time: a socket with data outstanding.
- *   The kernel counts TCP_USER_TIMEOUT from the first retransmission, so a
- *   connection that was idle when the peer vanished and is written to later
- *   would die `timeout` after the write. Written-to sockets are "armed" and
- *   polled (tcp_info, one batch read per tick) until everything they sent is
- *   acknowledged; one whose peer has been silent (no ACK, no data) for
- *   `timeout` is declared dead then.
- *
- * Deaths are PeerGoneErrors (code ETIMEDOUT) with `silentMs`, or for a reset
- * seen on a socket Node is not reading, Node's own ECONNRESET shape.
+ * The engine's detector, for every socket in a {@link Table} (protect()'s and
+ * failFast()'s alike):
+ * - kernel verdicts (TCP_USER_TIMEOUT, keepalive, a reset) through the
+ *   deathwatch (one epoll set, one uv_poll), whether or not Node is reading
+ *   (a socket Node reads gets one turn to report it itself, then augmented);
+ * - written-to sockets "armed" and polled (one batch read per tick) until
+ *   everything they sent is acknowledged, model/death-step judging each
+ *   reading: the kernel would count TCP_USER_TIMEOUT from the write's first
+ *   retransmission, not from the peer's silence.
+ * Errors come from the one builder (runtime/death.ts); a reset is Node's ECONNRESET shape.
  */
 import * as net from 'node:net';
-import { native } from '../../kernel/binding';
-import { applyFd, cookieLow, openDeathwatch, ProtectKernelOptions } from '../../kernel/deathwatch';
-import { DeathReason, markPeerGone, peerGoneError, PeerGoneError, systemError } from '../../common/errors';
-import { timeoutPath } from '../../model/reason';
-import { unacknowledgedOfSocket } from '../../runtime/accounting';
-import { describeDeath, silentFrom } from '../../runtime/death';
-import { RECORD_STRIDE, readOne, Registration, Sample, scheduler } from '../../runtime/scheduler';
+import { BatchReader, readOne } from '../../kernel/batch';
+import { cookieLow, openDeathwatch, soError } from '../../kernel/deathwatch';
+import { handleOf } from '../../kernel/fd';
+import { DeathReason, ERRNO, systemError } from '../../common/errors';
+import { deathStep, DeathState, newDeathState } from '../../model/death-step';
+import { REASON_CODES, reasonCode, timeoutPath } from '../../model/reason';
+import { augmentTimeout, deathReadingOf, newDeathReading, peerGone, silentFrom } from '../../runtime/death';
+import { Registration, scheduler } from '../../runtime/scheduler';
 import { ownerOf } from '../../runtime/process-hooks';
-import { TCP_INFO_OFFSETS, TCP_STATE } from '../../kernel/tcpinfo';
-import { ARMED, Table } from './table';
-
-const C = native.constants;
-const ETIMEDOUT = C.ETIMEDOUT;
-const OFF = {
-  retransmits: TCP_INFO_OFFSETS.retransmits, probes: TCP_INFO_OFFSETS.probes, sndWnd: TCP_INFO_OFFSETS.sndWnd,
-  bytesAcked: TCP_INFO_OFFSETS.bytesAcked,
-};
+import { TCP_STATE } from '../../kernel/tcpinfo';
+import { ARMED, OWN, Table } from './table';
 
 /** Errors this package built, so a death is counted and published once. */
 export const ownErrors = new WeakSet<Error>();
 
-/** Whoever owns a table: gets the deaths to count and publish. */
-export interface DetectorOwner {
-  readonly table: Table;
-}
-
-const owners = new Set<DetectorOwner>();
-const soError = Buffer.alloc(4);
-
-/** Bytes written and not acknowledged (the one formula: exact for plain TCP, an upper bound for TLS). */
-function unacknowledged(socket: net.Socket, s: Sample | null): number {
-  return unacknowledgedOfSocket(socket, s && s.has(OFF.bytesAcked, 8) ? s.u64(OFF.bytesAcked) : -1, s ? s.sendQueue : -1);
-}
-
-/** The death path of a connection the kernel timed out (the one classifier, model/reason). */
-function reasonFrom(s: Sample | null, connectPath: boolean): DeathReason {
-  if (connectPath) return 'retransmit';
-  if (!s) return 'kernel';
-  return timeoutPath(null, {
-    state: s.state, sendQueue: s.sendQueue, unsent: s.unsent, retransmits: s.u8(OFF.retransmits),
-    probes: s.u8(OFF.probes), sndWnd: s.has(OFF.sndWnd, 4) ? s.u32(OFF.sndWnd) : undefined,
-  }) ?? 'kernel';
-}
+/** The engines (their tables) the deathwatch's verdicts go to. */
+const owners = new Set<{ readonly table: Table }>();
 
 function socketAt(t: Table, fd: number): net.Socket | null {
   const h = t.handles[fd];
@@ -66,8 +35,9 @@ function socketAt(t: Table, fd: number): net.Socket | null {
   return ownerOf(h as object) ?? t.sockets[fd] ?? null;
 }
 
+
 /** The epoll verdict for `fd`: destroy its socket if the kernel aborted the connection. */
-function onVerdict(fd: number, low: number, _revents: number): void {
+function onVerdict(fd: number, low: number, _revents: number, deferred = false): void {
   for (const o of owners) {
     const t = o.table;
     if (t.handles[fd] === undefined || cookieLow(t.cookies[fd]) !== low) continue;
@@ -75,36 +45,43 @@ function onVerdict(fd: number, low: number, _revents: number): void {
     // A socket still connecting is left to libuv's connect watcher (always
     // active): reading SO_ERROR here would turn a refused attempt into a success.
     if (!socket || socket.destroyed || socket.connecting) return;
+    // A socket libuv reads gets the error itself this turn (read ETIMEDOUT, augmented in destroying()).
+    const reading = !socket.isPaused() && (handleOf(socket) as { reading?: unknown } | null)?.reading === true;
+    if (!deferred && reading) { setImmediate(onVerdict, fd, low, _revents, true); return; }
     const s = readOne(fd, BigInt(t.cookies[fd]));
-    if (native.getsockopt(fd, C.SOL_SOCKET, C.SO_ERROR, soError) < 0) return;
-    const err = soError.readInt32LE(0);
-    if (err <= 0) return; // an orderly hang-up: Node reads the EOF when it reads
-    let error: Error;
-    if (err === ETIMEDOUT) {
-      const silentMs = s ? silentFrom(s) : 0;
-      const reason = reasonFrom(s, false);
-      const e = peerGoneError(reason, unacknowledged(socket, s),
-        `the kernel gave up on the peer (${reason}), silent for ${silentMs} ms`);
-      e.silentMs = silentMs;
-      error = describeDeath(e, s);
-    } else {
-      error = systemError(err, 'read');
+    const path = timeoutPath(REASON_CODES[t.hints[fd]] ?? null, s && deathReadingOf(s, scratch));
+    let err = soError(fd);
+    if (err <= 0) {
+      // An orderly hang-up (Node reads the EOF when it reads), unless a reader that does not destroy
+      // the socket (an HTTP/2 session) took the kernel's error this turn: closed, and the readings say why.
+      if (!deferred || !s || s.state !== TCP_STATE.CLOSE || path === null) return;
+      err = ERRNO.ETIMEDOUT;
     }
+    const silentMs = s ? silentFrom(s) : 0;
+    const reason = path ?? 'kernel';
+    const error = err !== ERRNO.ETIMEDOUT ? systemError(err, 'read')
+      : peerGone(socket, reason, `the kernel closed the connection (${reason}): the peer was silent for ${silentMs} ms`, s, silentMs);
     ownErrors.add(error);
     socket.destroy(error);
     return;
   }
 }
 
+/** Why the kernel timed `fd` out: what the last armed reading showed, else its final reading (model/reason). */
+function kernelReason(t: Table, fd: number, s: ReturnType<typeof readOne>): DeathReason {
+  return timeoutPath(REASON_CODES[t.hints[fd]] ?? null, s && deathReadingOf(s, scratch)) ?? 'kernel';
+}
+
+const scratch = newDeathReading();
+
 /** Sockets with data outstanding, polled until it is acknowledged. */
 export class ArmedPoller {
-  private fds = new Int32Array(64);
-  private cookies = new BigUint64Array(64);
-  /** The same cookies as numbers, to compare with the table's without allocating. */
+  private readonly batch = new BatchReader();
+  /** The cookies as numbers, to compare with the table's without allocating. */
   private cookieNums = new Float64Array(64);
   private count = 0;
-  private out = Buffer.alloc(64 * RECORD_STRIDE);
-  private readonly sample = new Sample();
+  private readonly state: DeathState = newDeathState();
+  private readonly reading = newDeathReading();
   /** Its task on the one shared scheduler (no timer of its own). */
   private task: Registration | null = null;
   private period = 1000;
@@ -117,60 +94,63 @@ export class ArmedPoller {
     const t = this.table;
     if ((t.flags[fd] & ARMED) !== 0) return;
     t.flags[fd] |= ARMED;
-    if (this.count === this.fds.length) {
-      const f = new Int32Array(this.count * 2); f.set(this.fds); this.fds = f;
-      const c = new BigUint64Array(this.count * 2); c.set(this.cookies); this.cookies = c;
-      const k = new Float64Array(this.count * 2); k.set(this.cookieNums); this.cookieNums = k;
-      this.out = Buffer.alloc(this.count * 2 * RECORD_STRIDE);
+    t.unsentSince[fd] = -1;
+    t.acked[fd] = -1;
+    const b = this.batch;
+    if (this.count === b.capacity) {
+      b.reserve(this.count * 2, this.count);
+      const k = new Float64Array(b.capacity); k.set(this.cookieNums); this.cookieNums = k;
     }
-    this.fds[this.count] = fd;
-    this.cookies[this.count] = BigInt(t.cookies[fd]);
+    b.fds[this.count] = fd;
+    b.cookies[this.count] = BigInt(t.cookies[fd]);
     this.cookieNums[this.count] = t.cookies[fd];
     this.count++;
-    const p = this.intervalFor(t.timeouts[fd]);
+    const p = (t.flags[fd] & OWN) !== 0 ? t.polls[fd] : this.intervalFor(t.timeouts[fd]);
     if (!this.task || p < this.period) this.start(p);
   }
 
   private start(period: number): void {
     this.period = period;
     if (this.task) this.task.setInterval(period);
-    else this.task = scheduler.addTask(period, { run: () => this.tick() });
+    else this.task = scheduler.addTask(period, { run: (now) => this.tick(now) });
   }
 
   stop(): void {
     this.task?.remove();
     this.task = null;
-    for (let i = 0; i < this.count; i++) this.table.flags[this.fds[i]] &= ~ARMED;
+    for (let i = 0; i < this.count; i++) this.table.flags[this.batch.fds[i]] &= ~ARMED;
     this.count = 0;
   }
 
   /** Reads every armed socket once; keeps those still owed an ACK. */
-  tick(): void {
+  tick(now = performance.now()): void {
     const t = this.table;
     const n = this.count;
     if (n === 0) { this.stop(); return; }
-    native.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
-    const s = this.sample;
-    s.buf = this.out;
+    const b = this.batch;
+    b.read(n);
     let kept = 0;
-    const dead: number[] = [];
+    const dead: Array<[number, DeathReason, string]> = [];
+    const st = this.state;
     for (let i = 0; i < n; i++) {
-      const fd = this.fds[i];
-      s.base = i * RECORD_STRIDE;
+      const fd = b.fds[i];
+      const s = b.at(i);
       // An entry left by a socket whose fd number was reused since: drop it, leave the new one's flag alone.
       const current = t.handles[fd] !== undefined && this.cookieNums[i] === t.cookies[fd];
       let keep = false;
       if (s.errno === 0 && current && (t.flags[fd] & ARMED) !== 0) {
-        const state = s.state;
-        if (state === TCP_STATE.SYN_SENT) keep = true;
-        else if (state !== TCP_STATE.CLOSE && s.sendQueue > 0) {
-          keep = true;
-          if (silentFrom(s) >= t.timeouts[fd]) { dead.push(fd); keep = false; }
-        }
+        st.unsentSince = t.unsentSince[fd];
+        st.bytesAcked = t.acked[fd];
+        const v = deathStep(st, deathReadingOf(s, this.reading), now, t.timeouts[fd]);
+        t.unsentSince[fd] = st.unsentSince;
+        t.acked[fd] = st.bytesAcked;
+        t.hints[fd] = reasonCode(st.hint);
+        if (v.kind === 'watching') keep = true;
+        else if (v.kind === 'dead') dead.push([fd, v.reason, v.detail]);
       }
       if (keep) {
-        this.fds[kept] = fd;
-        this.cookies[kept] = this.cookies[i];
+        b.fds[kept] = fd;
+        b.cookies[kept] = b.cookies[i];
         this.cookieNums[kept] = this.cookieNums[i];
         kept++;
       } else if (current) {
@@ -178,53 +158,43 @@ export class ArmedPoller {
       }
     }
     this.count = kept;
-    for (const fd of dead) this.silent(fd);
+    for (const [fd, reason, detail] of dead) this.silent(fd, reason, detail);
     if (kept === 0) this.stop();
   }
 
-  /** The peer of `fd` has been silent for its timeout with data outstanding. */
-  private silent(fd: number): void {
+  /** The step declared `fd`'s peer gone. */
+  private silent(fd: number, reason: DeathReason, detail: string): void {
     const t = this.table;
     const socket = socketAt(t, fd);
     if (!socket || socket.destroyed) return;
     const s = readOne(fd, BigInt(t.cookies[fd]));
     if (!s) return;
-    const silentMs = silentFrom(s);
-    const unsentOnly = s.unsent > 0 && s.unsent >= s.sendQueue;
-    const reason: DeathReason = unsentOnly ? (s.u32(OFF.sndWnd) === 0 ? 'zero-window' : 'unsent') : 'retransmit';
-    const e = peerGoneError(reason, unacknowledged(socket, s),
-      `no ACK or data from the peer for ${silentMs} ms with ${s.sendQueue} bytes outstanding`);
-    e.silentMs = silentMs;
-    describeDeath(e, s);
+    const e = peerGone(socket, reason, detail, s);
     ownErrors.add(e);
     socket.destroy(e);
   }
 }
 
 /** Starts delivering kernel verdicts for `owner`'s table. */
-export function addDetectorOwner(owner: DetectorOwner): void {
+export function addDetectorOwner(owner: { readonly table: Table }): void {
   openDeathwatch(onVerdict);
   owners.add(owner);
 }
 
 /** Stops delivering kernel verdicts for `owner`. */
-export function removeDetectorOwner(owner: DetectorOwner): void {
+export function removeDetectorOwner(owner: { readonly table: Table }): void {
   owners.delete(owner);
 }
 
 /**
- * Node got the kernel's ETIMEDOUT itself (read, write or connect): add what
- * protect() knows (`reason`, `silentMs`, `unacknowledgedBytes`) in place,
- * before any 'error' listener sees it.
+ * Node got the kernel's ETIMEDOUT itself (read, write or connect) on the
+ * socket at `fd` of `t`: add what the engine knows (`reason`, `silentMs`,
+ * `unacknowledgedBytes`, `diagnosis`) in place, before any 'error' listener sees it.
  */
-export function augmentKernelError(err: PeerGoneError & { syscall?: string }, socket: net.Socket, fd: number, since: number): void {
-  const s = readOne(fd);
+export function augmentKernelError(err: Error & { syscall?: string }, socket: net.Socket, t: Table, fd: number): void {
+  const s = readOne(fd, BigInt(t.cookies[fd]));
   const connectPath = err.syscall === 'connect' || (s !== null && s.state === TCP_STATE.SYN_SENT);
-  err.silentMs = connectPath || !s ? Math.round(performance.now() - since) : silentFrom(s);
-  describeDeath(markPeerGone(err, reasonFrom(s, connectPath), unacknowledged(socket, s)), s);
-}
-
-/** Re-applies the options after a client's setKeepAlive. */
-export function reapply(fd: number, o: ProtectKernelOptions): number {
-  return applyFd(fd, o);
+  const reason = connectPath ? 'retransmit' : kernelReason(t, fd, s);
+  const silentMs = connectPath || !s ? Math.round(performance.now() - t.since[fd]) : silentFrom(s);
+  augmentTimeout(err, socket, reason, s, silentMs);
 }

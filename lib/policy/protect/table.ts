@@ -10,6 +10,8 @@ import type { TcpHandle } from '../../runtime/process-hooks';
 /** Flag bits per slot. */
 export const ARMED = 1;
 export const INBOUND = 2;
+/** Guarded with per-socket settings (failFast): `polls` holds its poll interval. */
+export const OWN = 4;
 
 const INITIAL = 256;
 
@@ -30,6 +32,11 @@ export class Table {
   /** performance.now() when protection started (the SYN for outbound). */
   since = new Float64Array(INITIAL);
   flags = new Uint8Array(INITIAL);
+  /** Poll interval of an OWN slot, ms; then the death step's state (reset when armed), its hint a REASON_CODES index. */
+  polls = new Uint32Array(INITIAL);
+  unsentSince = new Float64Array(INITIAL);
+  acked = new Float64Array(INITIAL);
+  hints = new Uint8Array(INITIAL);
   /** Occupied slots. */
   count = 0;
 
@@ -41,6 +48,10 @@ export class Table {
     this.timeouts = grown(this.timeouts, size);
     this.since = grown(this.since, size);
     this.flags = grown(this.flags, size);
+    this.polls = grown(this.polls, size);
+    this.unsentSince = grown(this.unsentSince, size);
+    this.acked = grown(this.acked, size);
+    this.hints = grown(this.hints, size);
   }
 
   /** Whether `fd` holds `handle`. */
@@ -65,6 +76,7 @@ export class Table {
     this.sockets[fd] = undefined;
     this.cookies[fd] = 0;
     this.flags[fd] = 0;
+    this.hints[fd] = 0;
     this.count--;
   }
 
