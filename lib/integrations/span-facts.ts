@@ -12,7 +12,8 @@ import * as net from 'node:net';
 import { diagnose } from '../readings/diagnose';
 import { fdOrNone } from '../kernel/fd';
 import { TCP_INFO_OFFSETS } from '../kernel/tcpinfo';
-import { native } from '../kernel/binding';
+import { readOne, Sample } from '../kernel/batch';
+import { cookieOrNone } from '../kernel/identity';
 import { invalidArgType, outOfRange } from '../common/errors';
 
 /** Span attribute names set by the hooks. */
@@ -62,16 +63,17 @@ const last = new WeakMap<net.Socket, { end: number; retrans: number }>();
 const seen = new WeakSet<net.Socket>();
 
 /**
- * One getsockopt(TCP_INFO) per request end (the cheapest read that has rtt,
- * rttvar and the retransmits): decoded by the length the kernel returned.
+ * One cookie-checked tcp_info read per request end (the cheapest read that
+ * has rtt, rttvar and the retransmits; an fd reused by another socket reads
+ * nothing), decoded by the length the kernel returned.
  */
-const info = Buffer.alloc(512);
-function readInfo(socket: net.Socket): number {
+function readInfo(socket: net.Socket): Sample | null {
   const fd = fdOrNone(socket);
-  return fd < 0 ? 0 : Math.max(0, native.tcpInfo(fd, info));
+  const cookie = fd < 0 ? null : cookieOrNone(socket, fd);
+  return cookie === null ? null : readOne(fd, cookie);
 }
-const u32 = (len: number, off: number): number => (off + 4 <= len ? info.readUInt32LE(off) : 0);
-const u64 = (len: number, off: number): number => (off + 8 <= len ? Number(info.readBigUInt64LE(off)) : NaN);
+const u32 = (s: Sample | null, off: number): number => (s ? s.u32(off) : 0);
+const u64 = (s: Sample | null, off: number): number => (s && off + 8 <= s.infoLength ? s.u64(off) : NaN);
 
 /** Requests still waiting, swept by one timer for the slow verdict (no timer per request). */
 const waiting = new Set<RequestFacts>();
@@ -169,16 +171,16 @@ export class RequestFacts {
       if (socket.remotePort !== undefined) span.setAttribute(SPAN_ATTRIBUTES.peerPort, socket.remotePort);
       span.setAttribute(SPAN_ATTRIBUTES.transport, 'tcp');
     }
-    const len = readInfo(socket);
-    if (len === 0) return;
-    const retrans = u32(len, OFF_TOTAL_RETRANS);
+    const reading = readInfo(socket); // valid until the next read
+    if (!reading) return;
+    const retrans = u32(reading, OFF_TOTAL_RETRANS);
     last.set(socket, { end: performance.now(), retrans });
-    span.setAttribute(SPAN_ATTRIBUTES.rtt, u32(len, OFF_RTT) / 1e6);
-    span.setAttribute(SPAN_ATTRIBUTES.rttVariance, u32(len, OFF_RTTVAR) / 1e6);
+    span.setAttribute(SPAN_ATTRIBUTES.rtt, u32(reading, OFF_RTT) / 1e6);
+    span.setAttribute(SPAN_ATTRIBUTES.rttVariance, u32(reading, OFF_RTTVAR) / 1e6);
     span.setAttribute(SPAN_ATTRIBUTES.retransmits, Math.max(0, retrans - this.retransAtStart));
     // Sent and not acknowledged: unique bytes sent (tcpi_bytes_sent - tcpi_bytes_retrans, Linux >= 4.19)
     // minus those acknowledged (tcpi_bytes_acked, which counts the SYN's sequence number too).
-    const unacked = u64(len, OFF_BYTES_SENT) - u64(len, OFF_BYTES_RETRANS) - (u64(len, OFF_BYTES_ACKED) - 1);
+    const unacked = u64(reading, OFF_BYTES_SENT) - u64(reading, OFF_BYTES_RETRANS) - (u64(reading, OFF_BYTES_ACKED) - 1);
     if (Number.isFinite(unacked)) span.setAttribute(SPAN_ATTRIBUTES.unacknowledged, Math.max(0, unacked));
   }
 
