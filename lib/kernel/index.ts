@@ -8,3 +8,4 @@ export * from './sysctl';
 export * from './pidfd';
 export * from './proc-net';
 export * from './identity';
+export * from './runtime-support';

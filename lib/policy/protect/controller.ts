@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
 import { ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
+import { protectSupported, warnUnsupportedRuntime } from '../../kernel/runtime-support';
 import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
@@ -201,12 +202,20 @@ class Protector implements HookListener {
  * (code 'ETIMEDOUT', `reason`, `silentMs`, `unacknowledgedBytes`) on the
  * socket, and on the `tcp-vitals:death` diagnostics channel.
  *
+ * Outside Node.js (Bun, Deno) it does nothing: one TCP_VITALS_UNSUPPORTED_RUNTIME
+ * warning, and a handle whose stats stay zero.
+ *
  * @throws ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE / ERR_INVALID_ARG_VALUE for bad options;
  *   ERR_INVALID_STATE when `signal` is already aborted.
  */
 export function protect(options: ProtectOptions = {}): ProtectHandle {
   const config = resolveOptions(options);
   if (config.signal?.aborted) throw codedError('ERR_INVALID_STATE', 'protect(): the signal is already aborted');
+  if (!protectSupported()) {
+    warnUnsupportedRuntime('protect() / tcp-vitals/register');
+    const idle = new StatsCounter();
+    return { timeout: config.timeout, stop: () => {}, stats: () => idle.snapshot() };
+  }
   const p = new Protector(config);
   addDetectorOwner(p);
   addHookListener(p);
