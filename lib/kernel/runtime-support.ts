@@ -8,7 +8,10 @@
  *   needs libuv (`uv_poll_*`), which Bun does not implement (calling it aborts
  *   the process), and protect()'s hooks need Node's TCP handles. There they
  *   do nothing and say so once ({@link warnUnsupportedRuntime}).
- * - Deno: the same as Bun.
+ * - Deno (2.x): the addon loads, but Deno's net.Socket has no fd (its
+ *   `_handle` is a TCPWrap over a Deno resource id), so the socket functions
+ *   throw ERR_SOCKET_NOT_CONNECTED; they work on a raw fd number. protect()
+ *   does nothing and says so, as under Bun.
  */
 import { codedError } from '../common/errors';
 
@@ -42,6 +45,8 @@ export function warnUnsupportedRuntime(what: string): void {
   const g = globalThis as unknown as Record<symbol, boolean | undefined>;
   if (g[WARNED]) return;
   Object.defineProperty(g, WARNED, { value: true, enumerable: false });
-  process.emitWarning(`tcp-vitals: ${what} does nothing in ${runtimeName()} (Node.js only); connections are not protected. `
-    + 'tcpInfo, getOptions/setOptions, queues and failFast work.', { code: UNSUPPORTED_RUNTIME_WARNING, type: 'TcpVitalsWarning' });
+  const name = runtimeName();
+  const works = name === 'bun' ? ' tcpInfo, getOptions/setOptions, queues and failFast work.' : '';
+  process.emitWarning(`tcp-vitals: ${what} does nothing in ${name} (Node.js only); connections are not protected.${works}`,
+    { code: UNSUPPORTED_RUNTIME_WARNING, type: 'TcpVitalsWarning' });
 }
