@@ -15,7 +15,8 @@
 # (test/asan/canary.c). Env: SANITIZE_FUZZ_CALLS (default 200000 for asan,
 # 3000 for valgrind), SANITIZE_CHURN (connections, default 2000 / 200),
 # SANITIZE_SRC (a src-native directory to build instead of this checkout's),
-# SANITIZE_FIXTURES (names to run, default all: catalog fuzz churn workers).
+# SANITIZE_FIXTURES (names to run, default all: catalog fuzz churn workers
+# workers-exit workers-unref).
 set -eu
 MODE=${1:-asan}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -116,7 +117,7 @@ case "$MODE" in
     check_canary leak 'definitely lost' ;;
 esac
 
-ONLY=${SANITIZE_FIXTURES:-catalog fuzz churn workers}
+ONLY=${SANITIZE_FIXTURES:-catalog fuzz churn workers workers-exit workers-unref}
 fixture() {
   name=$1; shift
   case " $ONLY " in *" $name "*) ;; *) return 0 ;; esac
@@ -153,6 +154,9 @@ fi
 # each one's deathwatch is torn down with its env, the addon unloaded after it.
 # shellcheck disable=SC2086 # WORKER_CASES is a list
 fixture workers "$ROOT/test/fixtures/worker-teardown.js" $WORKER_CASES
+# The process ending under a running worker: process.exit() in the main thread, or an unref'd worker.
+fixture workers-exit "$ROOT/test/fixtures/worker-teardown.js" process-exit
+fixture workers-unref "$ROOT/test/fixtures/worker-teardown.js" unref
 
 if [ "$fail" -ne 0 ]; then echo "sanitize ($MODE): FAILED"; exit 1; fi
 echo "sanitize ($MODE): all clean"

@@ -57,6 +57,13 @@ describe('a worker that protect()s ends without crashing the process', () => {
     expect(results.filter((x) => !x.ok)).toEqual([]);
   });
 
+  // The process ends while a protecting worker with a socket still runs.
+  test.each(['process-exit', 'unref'])('the main thread ends the process under a running worker: %s', (how) => {
+    const r = run(process.execPath, [TEARDOWN, how]);
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    expect(report(r)).toEqual([expect.objectContaining({ case: how, ok: true })]);
+  });
+
   test.each(nodes)('every case, then four workers at once, on %s', (node) => {
     const r = run(node, [TEARDOWN]);
     expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
