@@ -57,7 +57,7 @@ describeBun('under Bun', () => {
     expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
     const report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
     expect(report.runtime).toMatch(/^bun 1\./);
-    expect(report.results.map((x: { check: string }) => x.check)).toHaveLength(9);
+    expect(report.results.map((x: { check: string }) => x.check)).toHaveLength(11);
     expect(report.results.filter((x: { ok: boolean }) => !x.ok)).toEqual([]);
     expect(warningLines(r.stderr)).toHaveLength(1);
   });
