@@ -16,7 +16,7 @@
 # 3000 for valgrind), SANITIZE_CHURN (connections, default 2000 / 200),
 # SANITIZE_SRC (a src-native directory to build instead of this checkout's),
 # SANITIZE_FIXTURES (names to run; default catalog fuzz churn workers, and
-# workers-exit workers-unref under asan).
+# workers-exit workers-unref workers-deaths under asan).
 set -eu
 MODE=${1:-asan}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -118,7 +118,7 @@ case "$MODE" in
 esac
 
 # valgrind runs a worker's isolate ~30x slower: the process-exit cases run under ASan only (CI time).
-ALL="catalog fuzz churn workers workers-exit workers-unref"
+ALL="catalog fuzz churn workers workers-exit workers-unref workers-deaths"
 [ "$MODE" = valgrind ] && ALL="catalog fuzz churn workers"
 ONLY=${SANITIZE_FIXTURES:-$ALL}
 fixture() {
@@ -160,6 +160,8 @@ fixture workers "$ROOT/test/fixtures/worker-teardown.js" $WORKER_CASES
 # The process ending under a running worker: process.exit() in the main thread, or an unref'd worker.
 fixture workers-exit "$ROOT/test/fixtures/worker-teardown.js" process-exit
 fixture workers-unref "$ROOT/test/fixtures/worker-teardown.js" unref
+# terminate() while the worker's deathwatch is delivering deaths.
+fixture workers-deaths "$ROOT/test/fixtures/worker-teardown.js" deaths
 
 if [ "$fail" -ne 0 ]; then echo "sanitize ($MODE): FAILED"; exit 1; fi
 echo "sanitize ($MODE): all clean"

@@ -49,6 +49,27 @@ Deathwatch* Find(napi_env env) {
   return it == registry.end() ? nullptr : it->second;
 }
 
+// Calls the JS callback with `n`; false when it did not return normally. The C
+// API, not Napi::FunctionReference::MakeCallback: in a worker being
+// terminated the env can no longer run JS, the call fails with no exception
+// pending, and node-addon-api's error path (creating an Error object) would
+// then abort the process ("FATAL ERROR: Error::Error napi_define_properties").
+bool Deliver(Deathwatch* dw, int n) {
+  napi_env env = dw->env;
+  napi_value fn, global, arg, result;
+  if (napi_get_reference_value(env, dw->callback, &fn) != napi_ok || fn == nullptr) return false;
+  if (napi_get_global(env, &global) != napi_ok || napi_create_int32(env, n, &arg) != napi_ok) return false;
+  if (napi_make_callback(env, *dw->context, global, fn, 1, &arg, &result) == napi_ok) return true;
+  // A JS exception (the callback catches its handlers' own, so rare) goes to
+  // 'uncaughtException'; an env that cannot run JS any more gets nothing.
+  bool pending = false;
+  napi_value exc;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
+    napi_fatal_exception(env, exc);
+  }
+  return false;
+}
+
 void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
   Deathwatch* dw = static_cast<Deathwatch*>(handle->data);
   if (status < 0 || dw->callback.IsEmpty()) return;
@@ -69,12 +90,7 @@ void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
       slots[3 * i + 1] = static_cast<double>(tags[i] >> 32);
       slots[3 * i + 2] = static_cast<double>(revents[i]);
     }
-    try {
-      dw->callback.MakeCallback(env.Global(), {Napi::Number::New(env, n)}, *dw->context);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-      return;
-    }
+    if (!Deliver(dw, n)) return;
   }
 }
 

@@ -64,6 +64,16 @@ describe('a worker that protect()s ends without crashing the process', () => {
     expect(report(r)).toEqual([expect.objectContaining({ case: how, ok: true })]);
   });
 
+  // terminate() while the worker's deathwatch delivers (100 connections reset by the peer just before), 5 rounds.
+  // It aborted the process: node-addon-api's MakeCallback error path in an env that can no longer run JS.
+  test.each(nodes)('terminate() while deaths are being delivered, on %s', (node) => {
+    const r = run(node, [TEARDOWN, 'deaths']);
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    const results = report(r);
+    expect(results).toHaveLength(5);
+    expect(results.filter((x) => !x.ok)).toEqual([]);
+  });
+
   test.each(nodes)('every case, then four workers at once, on %s', (node) => {
     const r = run(node, [TEARDOWN]);
     expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
