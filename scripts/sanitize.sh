@@ -14,7 +14,9 @@
 # TV_PACKAGE_DIR. First proves the set-up catches a planted bug
 # (test/asan/canary.c). Env: SANITIZE_FUZZ_CALLS (default 200000 for asan,
 # 3000 for valgrind), SANITIZE_CHURN (connections, default 2000 / 200),
-# SANITIZE_SRC (a src-native directory to build instead of this checkout's).
+# SANITIZE_SRC (a src-native directory to build instead of this checkout's),
+# SANITIZE_FIXTURES (names to run; default catalog fuzz churn workers, and
+# workers-exit workers-unref workers-deaths under asan).
 set -eu
 MODE=${1:-asan}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,12 +45,14 @@ case "$MODE" in
     if [ ! -f "$RUNTIME" ]; then echo "libasan.so not found for $CXX" >&2; exit 2; fi
     FUZZ_CALLS=${SANITIZE_FUZZ_CALLS:-200000}
     CHURN=${SANITIZE_CHURN:-2000}
+    WORKER_CASES=""  # every case
     ;;
   valgrind)
     command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
     FLAGS="-O1 -g -fno-omit-frame-pointer"
     FUZZ_CALLS=${SANITIZE_FUZZ_CALLS:-3000}
     CHURN=${SANITIZE_CHURN:-200}
+    WORKER_CASES="return-none-nomain throw-sockets-nomain terminate-sockets-main exit-sockets-main"
     ;;
   *) echo "usage: $0 asan|valgrind" >&2; exit 2 ;;
 esac
@@ -113,8 +117,13 @@ case "$MODE" in
     check_canary leak 'definitely lost' ;;
 esac
 
+# valgrind runs a worker's isolate ~30x slower: the process-exit cases run under ASan only (CI time).
+ALL="catalog fuzz churn workers workers-exit workers-unref workers-deaths"
+[ "$MODE" = valgrind ] && ALL="catalog fuzz churn workers"
+ONLY=${SANITIZE_FIXTURES:-$ALL}
 fixture() {
   name=$1; shift
+  case " $ONLY " in *" $name "*) ;; *) return 0 ;; esac
   start=$(date +%s)
   set +e
   run "$OUT/$name.log" "$@"
@@ -144,6 +153,15 @@ FUZZ_CALLS=$FUZZ_CALLS fixture fuzz "$ROOT/test/fixtures/fuzz-native.js"
 if [ -f "$ROOT/test/fixtures/churn-watch.js" ]; then
   CHURN_CONNECTIONS=$CHURN fixture churn --expose-gc "$ROOT/test/fixtures/churn-watch.js"
 fi
+# Worker threads that protect() and end every way (return, throw, terminate(), process.exit):
+# each one's deathwatch is torn down with its env, the addon unloaded after it.
+# shellcheck disable=SC2086 # WORKER_CASES is a list
+fixture workers "$ROOT/test/fixtures/worker-teardown.js" $WORKER_CASES
+# The process ending under a running worker: process.exit() in the main thread, or an unref'd worker.
+fixture workers-exit "$ROOT/test/fixtures/worker-teardown.js" process-exit
+fixture workers-unref "$ROOT/test/fixtures/worker-teardown.js" unref
+# terminate() while the worker's deathwatch is delivering deaths.
+fixture workers-deaths "$ROOT/test/fixtures/worker-teardown.js" deaths
 
 if [ "$fail" -ne 0 ]; then echo "sanitize ($MODE): FAILED"; exit 1; fi
 echo "sanitize ($MODE): all clean"

@@ -7,6 +7,13 @@
 // the process alive. An idle socket costs nothing here: the kernel wakes the
 // set only when it aborts a connection (TCP_USER_TIMEOUT, keepalive, RST).
 // Closing a socket's fd removes it from the set by itself.
+//
+// Teardown (a worker thread ending, or the process exiting) goes through an
+// async cleanup hook: the poll handle's uv_close completes on the env's loop,
+// and only its close callback tells Node the cleanup is done. A plain env
+// cleanup hook let Node finish the env (and, in a worker, unload this addon)
+// before libuv ran the close callback: the worker's loop then jumped into
+// unmapped code (SIGSEGV on every worker that opened a deathwatch).
 #include <sys/epoll.h>
 #include <unistd.h>
 #include <uv.h>
@@ -26,7 +33,8 @@ constexpr int kMaxEvents = 256;
 struct Deathwatch {
   napi_env env = nullptr;
   int epfd = -1;
-  uv_poll_t* poll = nullptr;
+  uv_poll_t poll{};  // poll.data points back here; freed with the Deathwatch in its close callback
+  napi_async_cleanup_hook_handle cleanup = nullptr;
   Napi::FunctionReference callback;
   Napi::Reference<Napi::Float64Array> out;  // 3 doubles per event: fd, cookie low 32, revents
   std::unique_ptr<Napi::AsyncContext> context;
@@ -39,6 +47,27 @@ Deathwatch* Find(napi_env env) {
   std::lock_guard<std::mutex> lock(registry_mutex);
   auto it = registry.find(env);
   return it == registry.end() ? nullptr : it->second;
+}
+
+// Calls the JS callback with `n`; false when it did not return normally. The C
+// API, not Napi::FunctionReference::MakeCallback: in a worker being
+// terminated the env can no longer run JS, the call fails with no exception
+// pending, and node-addon-api's error path (creating an Error object) would
+// then abort the process ("FATAL ERROR: Error::Error napi_define_properties").
+bool Deliver(Deathwatch* dw, int n) {
+  napi_env env = dw->env;
+  napi_value fn, global, arg, result;
+  if (napi_get_reference_value(env, dw->callback, &fn) != napi_ok || fn == nullptr) return false;
+  if (napi_get_global(env, &global) != napi_ok || napi_create_int32(env, n, &arg) != napi_ok) return false;
+  if (napi_make_callback(env, *dw->context, global, fn, 1, &arg, &result) == napi_ok) return true;
+  // A JS exception (the callback catches its handlers' own, so rare) goes to
+  // 'uncaughtException'; an env that cannot run JS any more gets nothing.
+  bool pending = false;
+  napi_value exc;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &exc) == napi_ok) {
+    napi_fatal_exception(env, exc);
+  }
+  return false;
 }
 
 void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
@@ -61,30 +90,32 @@ void OnPoll(uv_poll_t* handle, int status, int /*events*/) {
       slots[3 * i + 1] = static_cast<double>(tags[i] >> 32);
       slots[3 * i + 2] = static_cast<double>(revents[i]);
     }
-    try {
-      dw->callback.MakeCallback(env.Global(), {Napi::Number::New(env, n)}, *dw->context);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-      return;
-    }
+    if (!Deliver(dw, n)) return;
   }
 }
 
-void Cleanup(void* arg) {
+void OnPollClosed(uv_handle_t* handle) {
+  Deathwatch* dw = static_cast<Deathwatch*>(handle->data);
+  close(dw->epfd);
+  napi_async_cleanup_hook_handle cleanup = dw->cleanup;
+  delete dw;
+  // Last: from here Node may finish the env and unload this addon.
+  napi_remove_async_cleanup_hook(cleanup);
+}
+
+// The env is still alive here: the references are released now, the poll is
+// closed on its loop, and the cleanup completes in OnPollClosed.
+void Cleanup(napi_async_cleanup_hook_handle /*handle*/, void* arg) {
   Deathwatch* dw = static_cast<Deathwatch*>(arg);
   {
     std::lock_guard<std::mutex> lock(registry_mutex);
     registry.erase(dw->env);
   }
-  if (dw->poll != nullptr) {
-    uv_poll_stop(dw->poll);
-    uv_close(reinterpret_cast<uv_handle_t*>(dw->poll), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-  }
-  if (dw->epfd >= 0) close(dw->epfd);
   dw->callback.Reset();
   dw->out.Reset();
   dw->context.reset();
-  delete dw;
+  uv_poll_stop(&dw->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&dw->poll), OnPollClosed);
 }
 
 ProtectOptions ArgOptions(const Napi::CallbackInfo& info, size_t at) {
@@ -118,26 +149,33 @@ Napi::Value JsDeathwatchOpen(const Napi::CallbackInfo& info) {
       close(epfd);
       return Napi::Number::New(env, -ENOSYS);
     }
-    auto* poll = new uv_poll_t;
-    int r = uv_poll_init(loop, poll, epfd);
-    if (r == 0) r = uv_poll_start(poll, UV_READABLE, OnPoll);
-    if (r != 0) {
-      close(epfd);
-      delete poll;
-      return Napi::Number::New(env, r);  // libuv errors are -errno on Unix
-    }
-    uv_unref(reinterpret_cast<uv_handle_t*>(poll));
     dw = new Deathwatch;
     dw->env = env;
     dw->epfd = epfd;
-    dw->poll = poll;
-    poll->data = dw;
+    dw->poll.data = dw;
+    int r = uv_poll_init(loop, &dw->poll, epfd);
+    if (r != 0) {  // nothing registered with the loop: freed here
+      close(epfd);
+      delete dw;
+      return Napi::Number::New(env, r);  // libuv errors are -errno on Unix
+    }
+    // From here the handle belongs to the loop: it is freed only through uv_close.
+    r = uv_poll_start(&dw->poll, UV_READABLE, OnPoll);
+    if (r == 0 && napi_add_async_cleanup_hook(env, Cleanup, dw, &dw->cleanup) != napi_ok) r = -ENOSYS;
+    if (r != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&dw->poll), [](uv_handle_t* h) {
+        Deathwatch* d = static_cast<Deathwatch*>(h->data);
+        close(d->epfd);
+        delete d;
+      });
+      return Napi::Number::New(env, r);
+    }
+    uv_unref(reinterpret_cast<uv_handle_t*>(&dw->poll));
     dw->context = std::make_unique<Napi::AsyncContext>(env, "tcp-vitals:deathwatch");
     {
       std::lock_guard<std::mutex> lock(registry_mutex);
       registry[env] = dw;
     }
-    napi_add_env_cleanup_hook(env, Cleanup, dw);
   }
   dw->callback = Napi::Persistent(info[0].As<Napi::Function>());
   dw->out = Napi::Persistent(info[1].As<Napi::Float64Array>());

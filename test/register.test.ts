@@ -23,13 +23,14 @@ function run(node: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ro
   return spawnSync(node, args, { cwd, env: { ...clean, ...env }, encoding: 'utf8', timeout: 60_000 });
 }
 
-/** This Node plus every binary in TCP_VITALS_TEST_NODES (comma-separated paths; .ci/run installs 18 and 24). */
+/** This Node plus every binary in TCP_VITALS_TEST_NODES (comma-separated paths; .ci/run installs 18, 20, 22, 24 and 26). */
 const nodes: string[] = [process.execPath, ...(process.env.TCP_VITALS_TEST_NODES ?? '').split(',').filter(Boolean)];
 
-// Under CI the coverage must include Node 18 and 24 (.ci/run installs them): a missing install is a failure, not less coverage.
-(process.env.CI === 'true' ? test : test.skip)('CI covers Node 18, 20-or-this, and 24', () => {
+// Under CI the coverage must include Node 18, 20, 22, 24 and 26 (.ci/run installs them): a missing install is a
+// failure, not less coverage.
+(process.env.CI === 'true' ? test : test.skip)('CI covers Node 18, 20, 22, 24 and 26', () => {
   const majors = nodes.map((n) => spawnSync(n, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout.trim());
-  expect(majors).toEqual(expect.arrayContaining(['18', '24']));
+  expect(majors).toEqual(expect.arrayContaining(['18', '20', '22', '24', '26']));
 });
 
 describe.each(nodes)('coverage with %s', (node) => {

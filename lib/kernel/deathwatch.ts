@@ -1,15 +1,18 @@
 /**
  * The deathwatch: the kernel's verdict on protected sockets (an abort by
  * TCP_USER_TIMEOUT or keepalive, or a reset), delivered even while Node is
- * not reading them. One epoll set per process (per worker), registered for
+ * not reading them. One epoll set per thread (the main one and each worker's;
+ * each thread has its own copy of this module's state), registered for
  * EPOLLERR|EPOLLHUP only and watched by one unref'd uv_poll in the addon, so
  * idle sockets cost nothing and the deathwatch never keeps the process alive.
+ * The addon closes each thread's poll before that thread's env is torn down.
  *
  * The options protect() relies on are set in the same native call that reads
  * SO_COOKIE and registers the fd.
  */
 import { native } from './binding';
 import { check } from '../common/errors';
+import { protectSupported, unsupportedRuntimeError } from './runtime-support';
 
 /** Kernel options for one protected socket. */
 export interface ProtectKernelOptions {
@@ -44,8 +47,13 @@ function onEvents(count: number): void {
   }
 }
 
-/** Opens the deathwatch (idempotent) and routes its events to `onVerdict`. */
+/**
+ * Opens the deathwatch (idempotent) and routes its events to `onVerdict`.
+ * Throws ERR_TCP_VITALS_UNSUPPORTED_RUNTIME outside Node (Bun aborts the
+ * whole process on the addon's first uv_poll call).
+ */
 export function openDeathwatch(onVerdict: VerdictHandler): void {
+  if (!protectSupported()) throw unsupportedRuntimeError('the deathwatch');
   handler = onVerdict;
   if (opened) return;
   check(native.deathwatchOpen(onEvents, out), 'epoll_create1');

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
 import { applyFd, ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
 import { platformSupported, warnUnsupportedPlatform } from '../../kernel/platform';
+import { protectSupported, warnUnsupportedRuntime } from '../../kernel/runtime-support';
 import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
@@ -212,6 +213,8 @@ export class Protector implements HookListener {
  *
  * Off Linux it does nothing: one TCP_VITALS_UNSUPPORTED_PLATFORM warning per
  * process, and a handle whose stats stay zero.
+ * Outside Node.js (Bun, Deno) it does nothing too: one TCP_VITALS_UNSUPPORTED_RUNTIME
+ * warning, and a handle whose stats stay zero.
  *
  * @throws ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE / ERR_INVALID_ARG_VALUE for bad options;
  *   ERR_INVALID_STATE when `signal` is already aborted.
@@ -219,9 +222,10 @@ export class Protector implements HookListener {
 export function protect(options: ProtectOptions = {}): ProtectHandle {
   const config = resolveOptions(options);
   if (config.signal?.aborted) throw codedError('ERR_INVALID_STATE', 'protect(): the signal is already aborted');
-  if (!platformSupported()) {
-    // Off Linux: nothing to protect with; one warning per process, a handle that does nothing.
-    warnUnsupportedPlatform('protect() / tcp-vitals/register');
+  if (!platformSupported() || !protectSupported()) {
+    // Off Linux, or outside Node.js (no libuv to poll with): one warning per process, a handle that does nothing.
+    if (!platformSupported()) warnUnsupportedPlatform('protect() / tcp-vitals/register');
+    else warnUnsupportedRuntime('protect() / tcp-vitals/register');
     const idle = new StatsCounter();
     return { timeout: config.timeout, stop: () => {}, stats: () => idle.snapshot() };
   }
