@@ -12,7 +12,7 @@
  */
 import { native } from './binding';
 import { check } from '../common/errors';
-import { protectSupported, unsupportedRuntimeError } from './runtime-support';
+import { protectSupported } from './runtime-support';
 
 /** Kernel options for one protected socket. */
 export interface ProtectKernelOptions {
@@ -49,12 +49,14 @@ function onEvents(count: number): void {
 
 /**
  * Opens the deathwatch (idempotent) and routes its events to `onVerdict`.
- * Throws ERR_TCP_VITALS_UNSUPPORTED_RUNTIME outside Node (Bun aborts the
- * whole process on the addon's first uv_poll call).
+ * Outside Node it opens nothing (see below).
  */
 export function openDeathwatch(onVerdict: VerdictHandler): void {
-  if (!protectSupported()) throw unsupportedRuntimeError('the deathwatch');
   handler = onVerdict;
+  // Outside Node (Bun aborts the whole process on the addon's first uv_poll
+  // call) there is no epoll set: watchFd() only sets the options, and deaths
+  // come from the runtime's own reads and the armed poller.
+  if (!protectSupported()) return;
   if (opened) return;
   check(native.deathwatchOpen(onEvents, out), 'epoll_create1');
   opened = true;
@@ -62,7 +64,11 @@ export function openDeathwatch(onVerdict: VerdictHandler): void {
 
 /** Sets the options, reads SO_COOKIE and watches `fd`: the cookie (> 0), or -errno. */
 export function watchFd(fd: number, o: ProtectKernelOptions): number {
-  return native.deathwatchAdd(fd, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);
+  if (opened) return native.deathwatchAdd(fd, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);
+  const r = applyFd(fd, o);
+  if (r < 0) return r;
+  const cookie = native.cookie(fd);
+  return typeof cookie === 'bigint' ? Number(cookie) : cookie;
 }
 
 /** Sets the options again (after a client's setKeepAlive overwrote them): 0 or -errno. */
