@@ -11,6 +11,7 @@ import {
 } from '../../runtime/process-hooks';
 import { kernelOptionsFor, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
 import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, reapply, removeDetectorOwner } from './detector';
+import { askMatch, DEFAULT, SKIP } from './match';
 import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
 import { ProtectStats, StatsCounter } from './stats';
@@ -46,8 +47,6 @@ function metaFor(direction: 'outbound' | 'inbound', host: string, port: number):
   return m;
 }
 
-let warnedMatch = false;
-
 class Protector implements HookListener {
   readonly table = new Table();
   readonly counters = new StatsCounter();
@@ -71,19 +70,9 @@ class Protector implements HookListener {
       if (c.exclude?.matches(conn)) { this.counters.skipped.exclude++; return 0; }
       if (c.include && !c.include.matches(conn)) { this.counters.skipped.include++; return 0; }
       if (c.match) {
-        let verdict: unknown = true;
-        try {
-          verdict = c.match(conn);
-        } catch (err) {
-          // A throwing match() must not leave the process unprotected or crash it.
-          if (!warnedMatch) {
-            warnedMatch = true;
-            process.emitWarning(`tcp-vitals: protect() match() threw (${(err as Error)?.message}); protecting with the default timeout`);
-          }
-        }
-        if (verdict === false) { this.counters.skipped.match++; return 0; }
-        const t = (verdict as { timeout?: unknown })?.timeout;
-        if (typeof t === 'number' && Number.isInteger(t) && t % 1000 === 0 && t >= 2000 && t <= 3_600_000) timeout = t;
+        const t = askMatch(c.match, conn);
+        if (t === SKIP) { this.counters.skipped.match++; return 0; }
+        if (t !== DEFAULT) timeout = t;
       }
     }
     const scoped = scopeTimeout();
@@ -93,7 +82,7 @@ class Protector implements HookListener {
   private protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, direction: 'outbound' | 'inbound',
     host: string, port: number): void {
     const fd = handle.fd;
-    if (!claimHandle(handle)) return;
+    if (this.stopped || !claimHandle(handle)) return; // stopped: perhaps by its own match()
     if (this.table.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
     const cookie = watchFd(fd, kernelOptions(timeout));
     if (cookie < 0) { this.counters.failed++; return; }
