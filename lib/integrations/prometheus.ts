@@ -11,10 +11,10 @@
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SeriesHistogram } from './metrics-histogram';
-import { invalidArgType } from '../common/errors';
+import { invalidArgType, invalidArgValue } from '../common/errors';
 import { ConnectionReader, onDeath, ReaderOptions, readerOptions, Series, STATE_COUNT } from './metrics-reader';
 import { TCP_STATES } from '../kernel/tcpinfo';
-import { DETECTION_BUCKETS_SECONDS, RTT_BUCKETS_SECONDS } from './metrics-buckets';
+import { checkBuckets, DETECTION_BUCKETS_SECONDS, RTT_BUCKETS_SECONDS } from './metrics-buckets';
 
 
 /** Options of {@link registerMetrics}. */
@@ -38,6 +38,44 @@ export interface PrometheusMetrics {
 }
 
 type Labels = Record<string, string>;
+
+/**
+ * Label names an extra label (`labelNames`) may not take: the ones this
+ * module sets itself (a track() label of the same name would override the
+ * capped peer label), and the ones Prometheus gives a meaning. Labels starting
+ * with '__' are refused too, and duplicates.
+ */
+export const RESERVED_LABELS: readonly string[] = Object.freeze(['peer', 'state', 'reason', 'le', 'quantile']);
+
+function checkLabelNames(names: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (RESERVED_LABELS.includes(n) || n.startsWith('__')) {
+      throw invalidArgValue('options.labelNames', names, `must not contain '${n}' (a label tcp-vitals/prometheus or Prometheus sets)`);
+    }
+    if (seen.has(n)) throw invalidArgValue('options.labelNames', names, `must not name '${n}' twice`);
+    seen.add(n);
+  }
+}
+
+/**
+ * Registers every metric of `metrics` on `registry`, or none: a name already
+ * taken throws (prom-client's error) before anything is registered, and a
+ * failure part way unregisters the ones already added.
+ */
+function registerAll(registry: Registry, metrics: readonly object[]): void {
+  const list = metrics as unknown as Array<{ name: string }>;
+  for (const m of list) {
+    if (registry.getSingleMetric(m.name)) throw new Error(`A metric with the name ${m.name} has already been registered.`);
+  }
+  const done: string[] = [];
+  try {
+    for (const m of list) { registry.registerMetric(m as never); done.push(m.name); }
+  } catch (err) {
+    for (const n of done) registry.removeSingleMetric(n);
+    throw err;
+  }
+}
 
 /** prom-client, loaded on first use (an optional peer dependency). */
 function loadPromClient(): typeof import('prom-client') {
@@ -88,9 +126,11 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) throw invalidArgType('options.prefix', 'a metric name prefix', prefix);
   const client = options?.client ?? loadPromClient();
   const names = ro.labelNames;
+  checkLabelNames(names);
+  const rttBuckets = checkBuckets('options.rttBuckets', options?.rttBuckets, RTT_BUCKETS_SECONDS);
+  const detectionBuckets = checkBuckets('options.detectionBuckets', options?.detectionBuckets, DETECTION_BUCKETS_SECONDS);
   const reader = new ConnectionReader(ro);
-  const rttBuckets = [...(options?.rttBuckets ?? RTT_BUCKETS_SECONDS)];
-  const registers = [registry];
+  const registers: Registry[] = []; // registered all at once below (registerAll)
   const peerLabels = ['peer', ...names];
   let histogramsAt = 0;
 
@@ -126,8 +166,6 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
     rttBuckets, seriesLabels, observeRtt);
   const rttvar = new SeriesHistogram(`${prefix}rtt_variance_seconds`, 'Round-trip time variance of each connection at each scrape, seconds',
     rttBuckets, seriesLabels, observeRtt);
-  registry.registerMetric(rtt as never);
-  registry.registerMetric(rttvar as never);
   const unacked: Gauge = new client.Gauge({
     name: `${prefix}unacknowledged_bytes`, help: 'Bytes sent and not yet acknowledged by the peer', labelNames: peerLabels, registers,
     collect() {
@@ -147,8 +185,9 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
   });
   const detection: Histogram = new client.Histogram({
     name: `${prefix}death_detection_seconds`, help: 'Time from the peer\'s last sign of life to the detection of its death, seconds',
-    buckets: [...(options?.detectionBuckets ?? DETECTION_BUCKETS_SECONDS)], registers,
+    buckets: detectionBuckets, registers,
   });
+  registerAll(registry, [connectionsGauge, retransmits, rtt, rttvar, unacked, unsent, deaths, detection]);
   const unsubscribe = onDeath((d) => {
     deaths.inc({ reason: d.reason });
     if (d.detectionSeconds !== undefined) detection.observe(d.detectionSeconds);
