@@ -12,6 +12,7 @@
  * it accepts (exit code 9, as Node does for invalid arguments): a process that
  * asked for protection never runs unprotected by mistake.
  */
+import { printable } from './common/text';
 import { EnvConfigError, optionsFromEnv, protect, ProtectHandle } from './policy/protect';
 
 const KEY = Symbol.for('tcp-vitals.register');
@@ -24,7 +25,7 @@ function start(): ProtectHandle | undefined {
     handle = protect(optionsFromEnv(process.env));
   } catch (err) {
     const line = err instanceof EnvConfigError ? err.message : `tcp-vitals: cannot protect this process: ${(err as Error)?.message ?? err}`;
-    process.stderr.write(`${line}\n`);
+    process.stderr.write(`${printable(line)}\n`); // one line: a bad rule's newline or ESC is shown escaped
     process.exit(9);
   }
   Object.defineProperty(g, KEY, { value: handle, enumerable: false });

@@ -15,6 +15,7 @@ import { ADDR_B, describeNetns, fixture } from './helpers/netns';
 import { echoPeerPair } from './helpers/echo-peer';
 import { blockedListener, loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
 import { fdOf } from '../lib/kernel/fd';
+import { connectionLines } from '../lib/cli/inspect-text';
 
 const onceData = (s: net.Socket) => new Promise<Buffer>((resolve) => s.once('data', resolve));
 
@@ -111,6 +112,9 @@ describe('diagnose() on loopback', () => {
       const port = third.localPort!;
       const outside = inspectProcess(process.pid).connections.find((c) => c.local.port === port && c.state === 'SYN_SENT');
       expect(outside?.diagnosis).toMatchObject({ verdict: 'network', durationMs: null });
+      const text = connectionLines(outside!).join('\n');
+      expect(text).toContain('heard nothing yet');
+      expect(text).not.toMatch(/heard [\d.]+ \w+ ago/);
       // After the first retransmission (initial RTO 1 s).
       await waitUntil(() => third.connecting === false || tcpInfo(third).retransmits > 0, 3500, 'a retransmitted SYN');
       if (third.connecting) {

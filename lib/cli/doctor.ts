@@ -7,6 +7,7 @@ import { release } from 'node:os';
 import { explainSettings, SettingsScenario } from '../model/explain';
 import { FAIL_FAST_PROBE_INTERVAL_MS } from '../model/failfast-settings';
 import { KernelSettings, kernelSettings, SYSCTL_DIR } from '../kernel/sysctl';
+import { printable } from '../common/text';
 import { parse } from './args';
 import { formatDuration } from './format';
 
@@ -179,6 +180,6 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   const settings = kernelSettings({ maxAgeMs: 0 }) as KernelSettings;
   if (values.json) process.stdout.write(`${JSON.stringify(doctorReport(settings), null, 2)}\n`);
-  else process.stdout.write(`${doctorText(settings).join('\n')}\n`);
+  else process.stdout.write(`${doctorText(settings).map(printable).join('\n')}\n`); // the kernel release, a namespace's sysctls: escaped
   return 0;
 }
