@@ -79,6 +79,18 @@ export function risksOf(s: KernelSettings, scenarios: SettingsScenario[]): Risk[
         + `before an idle dead connection is dropped (Node's setKeepAlive overrides them with 10 × 1 s).`,
     });
   }
+  // TCP_USER_TIMEOUT counts from the first retransmission, one or two RTOs after the lost write: a large
+  // RTO (tcp_rto_min, capped at tcp_rto_max) puts failFast's while-sending bound far past its timeout.
+  const ff = scenarios.find((sc) => sc.options.userTimeout);
+  if (ff && ff.deadlines.whileSending > 2 * (ff.deadlines.inputs.userTimeoutMs + 200)) {
+    const rto = ff.deadlines.inputs.baseRtoMs;
+    risks.push({
+      setting: 'net.ipv4.tcp_rto_min_us', value: Math.round(s.rtoMinMs * 1000),
+      message: `the RTO starts at ${formatDuration(rto)} (tcp_rto_min ${formatDuration(s.rtoMinMs)}`
+        + `${s.rtoMinMs > s.rtoMaxMs ? `, capped at tcp_rto_max ${formatDuration(s.rtoMaxMs)}` : ''}), and TCP_USER_TIMEOUT counts from the first `
+        + `retransmission: ${ff.name} notices a vanished peer while sending only after ${formatDuration(ff.deadlines.whileSending)}.`,
+    });
+  }
   if (defaults.whileConnecting > 60_000) {
     risks.push({
       setting: 'net.ipv4.tcp_syn_retries', value: s.synRetries,
