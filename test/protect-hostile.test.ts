@@ -34,3 +34,7 @@ test('the failures warn once per process, naming what could be read', () => {
 test('a match() that calls its own guard\'s stop(): not protected, protectedNow 0, not left in the registry', () => {
   expect(out.results.selfStop).toEqual({ during: { protectedNow: 0, userTimeout: 0 }, after: { protectedNow: 0, registered: false } });
 });
+
+test('...and another protect() after it in the listener list still protects that connection', () => {
+  expect(out.results.selfStopOther).toEqual({ userTimeout: 5800, second: 1, first: 0 });
+});
