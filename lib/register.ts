@@ -13,6 +13,7 @@
  * asked for protection never runs unprotected by mistake. It also starts the
  * misconfiguration warnings (policy/alarms: TCP_VITALS_* codes).
  */
+import { printable } from './common/text';
 import { EnvConfigError, optionsFromEnv, protect, ProtectHandle } from './policy/protect';
 import { misconfigurationAlarms } from './policy/alarms';
 
@@ -26,7 +27,7 @@ function start(): ProtectHandle | undefined {
     handle = protect(optionsFromEnv(process.env));
   } catch (err) {
     const line = err instanceof EnvConfigError ? err.message : `tcp-vitals: cannot protect this process: ${(err as Error)?.message ?? err}`;
-    process.stderr.write(`${line}\n`);
+    process.stderr.write(`${printable(line)}\n`); // one line: a bad rule's newline or ESC is shown escaped
     process.exit(9);
   }
   Object.defineProperty(g, KEY, { value: handle, enumerable: false });

@@ -4,8 +4,7 @@
  * sockets, and (root) watch and demo against a peer that vanishes.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { computeDeadlines, DeadlineOptions, explainSettings } from '../lib/model';
@@ -14,14 +13,15 @@ import { doctorReport, doctorText, risksOf } from '../lib/cli/doctor';
 import { parseHostPort } from '../lib/cli/watch';
 import { durationOption } from '../lib/cli/args';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
+import { runCliAs } from './helpers/as-user';
 
 const CLI = join(__dirname, '..', 'dist', 'cli', 'index.js');
 
 interface Run { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number; pid: number | undefined }
 
 /** Runs the CLI (optionally inside a namespace), bounded by `timeoutMs`. */
-function runCli(args: string[], opts: { ns?: string; timeoutMs?: number; onStdout?: (chunk: string, all: string) => void; prefix?: string[]; cli?: string } = {}): Promise<Run> {
-  const argv = [...(opts.prefix ?? []), process.execPath, opts.cli ?? CLI, ...args];
+function runCli(args: string[], opts: { ns?: string; timeoutMs?: number; onStdout?: (chunk: string, all: string) => void } = {}): Promise<Run> {
+  const argv = [process.execPath, CLI, ...args]; // as another user: helpers/as-user.ts runCliAs
   const [cmd, ...rest] = opts.ns ? ['ip', 'netns', 'exec', opts.ns, ...argv] : argv;
   const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   const t0 = Date.now();
@@ -35,22 +35,6 @@ function runCli(args: string[], opts: { ns?: string; timeoutMs?: number; onStdou
       resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, pid: child.pid });
     });
   });
-}
-
-/**
- * A copy of the built package (dist/, package.json, prebuilds/, node-gyp-build)
- * in a fresh folder under the system's temp dir, readable by everyone, so a
- * test can run the CLI as another user wherever the checkout lives. The
- * caller deletes it.
- */
-function worldReadableCopy(): string {
-  const root = join(__dirname, '..');
-  const dir = mkdtempSync(join(tmpdir(), 'tv-cli-copy-'));
-  for (const part of ['dist', 'package.json', 'prebuilds', join('node_modules', 'node-gyp-build')]) {
-    if (existsSync(join(root, part))) cpSync(join(root, part), join(dir, part), { recursive: true });
-  }
-  execFileSync('chmod', ['-R', 'a+rX', dir]); // mkdtemp makes it 0700; a umask 077 checkout has 0600 files
-  return dir;
 }
 
 function jsonLines(text: string): any[] {
@@ -480,13 +464,8 @@ describeNetns('tcp-vitals in network namespaces', () => {
 
     // As nobody, from a world-readable copy of what the CLI needs: the checkout
     // itself may live where nobody cannot read (/root, a mktemp -d folder).
-    const copy = worldReadableCopy();
-    try {
-      const r = await runCli(['demo'], { cli: join(copy, 'dist', 'cli', 'index.js'), prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] });
-      expect(r.code).toBe(2);
-      expect(r.stderr.trimEnd().split('\n')).toEqual(['tcp-vitals demo: needs root to create network namespaces (try: sudo npx tcp-vitals demo)']);
-    } finally {
-      rmSync(copy, { recursive: true, force: true });
-    }
+    const r = await runCliAs('nobody', ['demo']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual(['tcp-vitals demo: needs root to create network namespaces (try: sudo npx tcp-vitals demo)']);
   }, 30_000);
 });

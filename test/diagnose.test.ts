@@ -13,7 +13,9 @@ import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { inspectProcess } from '../lib/readings/inspect';
 import { ADDR_B, describeNetns, fixture } from './helpers/netns';
 import { echoPeerPair } from './helpers/echo-peer';
-import { loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
+import { blockedListener, loopbackPair, LoopbackPair, sleep, waitUntil } from './helpers/loopback';
+import { fdOf } from '../lib/kernel/fd';
+import { connectionLines } from '../lib/cli/inspect-text';
 
 const onceData = (s: net.Socket) => new Promise<Buffer>((resolve) => s.once('data', resolve));
 
@@ -84,6 +86,55 @@ describe('diagnose() on loopback', () => {
     expect(diagnose(client).evidence).toMatch(/FIN received/);
     client.destroy();
     expect(diagnose(client)).toMatchObject({ verdict: 'closed', evidence: 'the socket is destroyed' });
+  });
+
+  test('a connecting socket (SYN_SENT, its SYN dropped): network, never "idle, peer last heard <uptime> ago"', async () => {
+    // backlog 1 holds 2 connections; the listener does not accept for 4 s: the third SYN is dropped.
+    const listener = await blockedListener(1, 4000);
+    const sockets: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const s = net.connect(listener.port, '127.0.0.1');
+        sockets.push(s);
+        await new Promise((resolve, reject) => { s.once('connect', resolve); s.once('error', reject); });
+      }
+      const third = net.connect(listener.port, '127.0.0.1');
+      sockets.push(third);
+      third.on('error', () => {});
+      await waitUntil(() => { try { return fdOf(third) >= 0; } catch { return false; } }, 2000, 'an fd for the connecting socket');
+      const first = diagnose(third);
+      expect(first.state).toBe('SYN_SENT');
+      expect(first.verdict).toBe('network');
+      expect(first.evidence).toMatch(/^no answer to the SYN yet/);
+      expect(first.evidence).not.toMatch(/heard| h |min/);
+      expect(first.durationMs).toBeNull();
+      // From the outside, inspect (this very process) says the same.
+      const port = third.localPort!;
+      const outside = inspectProcess(process.pid).connections.find((c) => c.local.port === port && c.state === 'SYN_SENT');
+      expect(outside?.diagnosis).toMatchObject({ verdict: 'network', durationMs: null });
+      const text = connectionLines(outside!).join('\n');
+      expect(text).toContain('heard nothing yet');
+      expect(text).not.toMatch(/heard [\d.]+ \w+ ago/);
+      // After the first retransmission (initial RTO 1 s).
+      await waitUntil(() => third.connecting === false || tcpInfo(third).retransmits > 0, 3500, 'a retransmitted SYN');
+      if (third.connecting) {
+        const later = diagnose(third);
+        expect(later.verdict).toBe('network');
+        // rto stays 1 s for the first SYN retransmissions where the kernel has tcp_syn_linear_timeouts
+        expect(later.evidence).toMatch(/^no answer to the SYN yet \(1 retransmission, rto [\d.]+ m?s\): the peer's host or the path is gone$/);
+      }
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await listener.stop();
+    }
+  });
+
+  test('bad options throw Node-shaped errors before any syscall', () => {
+    expect(() => diagnose(-1, null as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    for (const v of [NaN, -1, Infinity]) {
+      expect(() => diagnose(-1, { idleAfterMs: v })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    }
+    expect(() => diagnose(-1, { idleAfterMs: 'x' as never })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
   });
 
   test('bad targets throw Node-shaped errors', () => {

@@ -43,6 +43,31 @@ describe('diagnoseReading', () => {
     expect(n.evidence).toBe("500 bytes unacknowledged, retransmitting (3 timeouts, rto 1.60 s); peer last heard 3.20 s ago: the network or the peer's host is gone; 7 bytes received and not yet read by this application");
   });
 
+  test('SYN_SENT: tcp_info ages count from boot there, so neither the evidence nor the duration uses them', () => {
+    const boot = 14_760_000; // 4.1 h: what a connecting socket reports as lastAckRecv / lastDataSent / lastDataRecv
+    const info = { ...base, state: 'SYN_SENT', lastAckRecv: boot, lastDataSent: boot, lastDataRecv: boot, bytesAcked: 0, bytesReceived: 0 } as DiagnoseInfo;
+    const d = diagnoseReading(info, empty, NOW);
+    expect(d).toMatchObject({ verdict: 'network', durationMs: null, since: null });
+    expect(d.evidence).toBe("no answer to the SYN yet (not retransmitted yet, rto 204 ms): the peer's host or the path is slow or gone");
+    const r = diagnoseReading({ ...info, retransmits: 2, rto: 4_000_000 }, empty, NOW);
+    expect(r).toMatchObject({ verdict: 'network', durationMs: null });
+    expect(r.evidence).toBe("no answer to the SYN yet (2 retransmissions, rto 4.00 s): the peer's host or the path is gone");
+  });
+
+  test('options: null, and an idleAfterMs that is NaN, negative, infinite or not a number, are Node-shaped errors', () => {
+    const call = (o: unknown) => () => diagnoseReading(base, empty, NOW, o as never);
+    expect(call(null)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(call(5)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    for (const v of [NaN, -1, Infinity, -Infinity]) {
+      expect(call({ idleAfterMs: v })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    }
+    expect(call({ idleAfterMs: 'x' })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(call({ idleAfterMs: 0 })).not.toThrow();
+    expect(call(undefined)).not.toThrow();
+    // an inherited idleAfterMs is not an option
+    expect(diagnoseReading({ ...base, lastDataSent: 5000, lastDataRecv: 4000 }, empty, NOW, Object.create({ idleAfterMs: 1e9 })).verdict).toBe('idle');
+  });
+
   test('bad input', () => {
     expect(() => diagnoseReading(null as never, empty)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => diagnoseReading(base, undefined as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));

@@ -37,7 +37,8 @@ export function parse(argv: string[], options: Options, maxPositionals: number):
       strict: true,
     });
   } catch (e) {
-    const message = String((e as Error).message).split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    // Node's hint is dropped; the option as typed is kept whole (the error line escapes it).
+    const message = String((e as Error).message).replace(/\. To specify a positional[\s\S]*$/, '');
     throw new UsageError(message);
   }
   if (parsed.positionals.length > maxPositionals) {

@@ -7,6 +7,7 @@ import { release } from 'node:os';
 import { explainSettings, SettingsScenario } from '../model/explain';
 import { FAIL_FAST_PROBE_INTERVAL_MS } from '../model/failfast-settings';
 import { KernelSettings, kernelSettings, SYSCTL_DIR } from '../kernel/sysctl';
+import { printable } from '../common/text';
 import { parse } from './args';
 import { formatDuration } from './format';
 
@@ -76,6 +77,18 @@ export function risksOf(s: KernelSettings, scenarios: SettingsScenario[]): Risk[
       setting: 'net.ipv4.tcp_keepalive_probes', value: s.keepAliveProbes,
       message: `${s.keepAliveProbes} probes every ${formatDuration(s.keepAliveIntervalMs)} (tcp_keepalive_intvl) add ${formatDuration(probing)} `
         + `before an idle dead connection is dropped (Node's setKeepAlive overrides them with 10 × 1 s).`,
+    });
+  }
+  // TCP_USER_TIMEOUT counts from the first retransmission, one or two RTOs after the lost write: a large
+  // RTO (tcp_rto_min, capped at tcp_rto_max) puts failFast's while-sending bound far past its timeout.
+  const ff = scenarios.find((sc) => sc.options.userTimeout);
+  if (ff && ff.deadlines.whileSending > 2 * (ff.deadlines.inputs.userTimeoutMs + 200)) {
+    const rto = ff.deadlines.inputs.baseRtoMs;
+    risks.push({
+      setting: 'net.ipv4.tcp_rto_min_us', value: Math.round(s.rtoMinMs * 1000),
+      message: `the RTO starts at ${formatDuration(rto)} (tcp_rto_min ${formatDuration(s.rtoMinMs)}`
+        + `${s.rtoMinMs > s.rtoMaxMs ? `, capped at tcp_rto_max ${formatDuration(s.rtoMaxMs)}` : ''}), and TCP_USER_TIMEOUT counts from the first `
+        + `retransmission: ${ff.name} notices a vanished peer while sending only after ${formatDuration(ff.deadlines.whileSending)}.`,
     });
   }
   if (defaults.whileConnecting > 60_000) {
@@ -179,6 +192,6 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   const settings = kernelSettings({ maxAgeMs: 0 }) as KernelSettings;
   if (values.json) process.stdout.write(`${JSON.stringify(doctorReport(settings), null, 2)}\n`);
-  else process.stdout.write(`${doctorText(settings).join('\n')}\n`);
+  else process.stdout.write(`${doctorText(settings).map(printable).join('\n')}\n`); // the kernel release, a namespace's sysctls: escaped
   return 0;
 }

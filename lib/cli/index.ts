@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { printable } from '../common/text';
 import { EXIT_FAILURE, UsageError } from './args';
 
 const HELP = `Usage: tcp-vitals <command> [options]
@@ -73,13 +74,13 @@ export async function main(argv: string[]): Promise<number> {
     return await load()(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`tcp-vitals${isCommand(name) ? ` ${name}` : ''}: ${e.message}\n`);
+      process.stderr.write(`tcp-vitals${isCommand(name) ? ` ${name}` : ''}: ${printable(e.message)}\n`);
       return e.exitCode;
     }
     const err = e as NodeJS.ErrnoException;
     const message = String(err?.message ?? err).split('\n')[0];
     const code = err?.code && !message.includes(String(err.code)) ? `${err.code}: ` : '';
-    process.stderr.write(`tcp-vitals${isCommand(name) ? ` ${name}` : ''}: ${code}${message}\n`);
+    process.stderr.write(`tcp-vitals${isCommand(name) ? ` ${name}` : ''}: ${printable(`${code}${message}`)}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -37,7 +37,7 @@ export function connectionLines(c: InspectedConnection): string[] {
   return [
     `  fd ${c.fd}  ${addr(c.local)} -> ${addr(c.peer)}  ${c.state}  rtt ${(c.rttMs).toFixed(2)} ms`
       + `  unacked ${c.unacknowledgedBytes} B  unsent ${c.unsentBytes} B  recv-q ${c.receiveQueueBytes} B`
-      + `  retrans ${c.retransmits} now/${c.retransmitsTotal} total  heard ${seconds(c.lastHeardMs)} ago`,
+      + `  retrans ${c.retransmits} now/${c.retransmitsTotal} total  heard ${c.state === 'SYN_SENT' ? 'nothing yet' : `${seconds(c.lastHeardMs)} ago`}`,
     `      ${optionsText(c)}`,
     `      a vanished peer is noticed after ${never(c.detection.whileSendingMs)} while sending, ${never(c.detection.whileIdleMs)} while idle`,
     ...c.traps.map((t) => `      ! ${t.message}`),

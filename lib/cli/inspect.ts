@@ -7,6 +7,7 @@
 import { allPids } from '../kernel/proc-net';
 import { inspectProcess, ProcessInspection } from '../readings/inspect';
 import { durationOption, integerOption, parse, UsageError } from './args';
+import { printable } from '../common/text';
 import { processLines } from './inspect-text';
 
 const HELP = `Usage: tcp-vitals inspect PID [PID...] [options]
@@ -78,7 +79,7 @@ function report(run: Run): string[] {
     lines.push('', `${processes.length} processes with TCP connections`
       + (unreadable ? `; ${unreadable} processes could not be inspected (not permitted, or exited)` : ''));
   }
-  return lines;
+  return lines.map(printable); // comm, addresses: another process's and the kernel's text, never raw on a terminal
 }
 
 function parsePid(text: string): number {
@@ -133,7 +134,7 @@ function watchLoop(run: Run, interval: number, count: number | undefined): Promi
       try {
         lines = report(run);
       } catch (e) {
-        process.stderr.write(`tcp-vitals inspect: ${(e as Error).message}\n`);
+        process.stderr.write(`tcp-vitals inspect: ${printable(String((e as Error).message))}\n`);
         finish(2);
         return;
       }

@@ -14,6 +14,7 @@ import { TCP_STATES, tcpInfo } from '../kernel/tcpinfo';
 import { RecoveredEvent, RetransmitEvent, StallEvent, watch, WATCH_EVENTS } from '../policy/watch';
 import { durationOption, EXIT_FAILURE, integerOption, parse, UsageError } from './args';
 import { formatBytes, formatShortDuration } from './format';
+import { printable } from '../common/text';
 import { Screen } from './screen';
 import { reasonFromSample } from '../model/reason';
 export { reasonFromSample };
@@ -175,7 +176,7 @@ function open(target: { host: string; port: number } | undefined, listenPort: nu
     server.once('error', reject);
     server.listen(listenPort, listenHost, () => {
       const a = server.address() as net.AddressInfo;
-      if (!json) process.stderr.write(`listening on ${a.address}:${a.port}; waiting for one client\n`);
+      if (!json) process.stderr.write(`${printable(`listening on ${a.address}:${a.port}`)}; waiting for one client\n`);
     });
   });
 }
@@ -219,8 +220,8 @@ interface WatchOptions {
 }
 
 function watchSocket(socket: net.Socket, o: WatchOptions): Promise<number> {
-  const title = `${socket.localAddress}:${socket.localPort} -> ${socket.remoteAddress}:${socket.remotePort}`
-    + `${o.timeout ? `, failFast ${formatShortDuration(o.timeout)}` : ''} (every ${formatShortDuration(o.interval)}; Ctrl-C to stop)`;
+  const title = printable(`${socket.localAddress}:${socket.localPort} -> ${socket.remoteAddress}:${socket.remotePort}`
+    + `${o.timeout ? `, failFast ${formatShortDuration(o.timeout)}` : ''} (every ${formatShortDuration(o.interval)}; Ctrl-C to stop)`);
   if (o.timeout !== undefined) failFast(socket, { timeout: o.timeout });
   const screen = new Screen(process.stdout, 0);
   const startedAt = performance.now();
@@ -245,7 +246,7 @@ function watchSocket(socket: net.Socket, o: WatchOptions): Promise<number> {
       watcher.stop();
       process.removeListener('SIGINT', onSigint);
       screen.release();
-      if (message) process.stderr.write(`${message}\n`);
+      if (message) process.stderr.write(`${printable(message)}\n`);
       socket.destroy();
       resolve(code);
     };

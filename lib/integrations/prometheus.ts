@@ -11,10 +11,10 @@
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SeriesHistogram } from './metrics-histogram';
-import { invalidArgType } from '../common/errors';
+import { invalidArgType, invalidArgValue } from '../common/errors';
 import { ConnectionReader, onDeath, ReaderOptions, readerOptions, Series, STATE_COUNT, STATE_NAMES_LOWER } from './metrics-reader';
 import { TCP_STATES } from '../kernel/tcpinfo';
-import { DETECTION_BUCKETS_SECONDS, DURATION_BUCKETS_SECONDS, RTT_BUCKETS_SECONDS } from './metrics-buckets';
+import { checkBuckets, DETECTION_BUCKETS_SECONDS, DURATION_BUCKETS_SECONDS, RTT_BUCKETS_SECONDS } from './metrics-buckets';
 import { ATTR, Measurement, metricNames, MetricNaming, namingOption, promLabel } from './metric-names';
 import { LifecyclePeer, onLifecycle } from './metrics-lifecycle';
 
@@ -54,6 +54,45 @@ const L_PORT = promLabel(ATTR.peerPort);
 const L_STATE = promLabel(ATTR.state);
 const L_TYPE = promLabel(ATTR.retransmitType);
 const L_ROLE = promLabel(ATTR.role);
+
+/**
+ * Label names an extra label (`labelNames`) may not take: the ones this
+ * module sets itself under either naming (a track() label of the same name
+ * would override the capped peer label), and the ones Prometheus gives a
+ * meaning. Labels starting with '__' are refused too, and duplicates.
+ */
+export const RESERVED_LABELS: readonly string[] = Object.freeze([
+  'peer', 'state', 'reason', L_TRANSPORT, L_ADDRESS, L_PORT, L_STATE, L_TYPE, L_ROLE, 'le', 'quantile',
+]);
+
+function checkLabelNames(names: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (RESERVED_LABELS.includes(n) || n.startsWith('__')) {
+      throw invalidArgValue('options.labelNames', names, `must not contain '${n}' (a label tcp-vitals/prometheus or Prometheus sets)`);
+    }
+    if (seen.has(n)) throw invalidArgValue('options.labelNames', names, `must not name '${n}' twice`);
+    seen.add(n);
+  }
+}
+
+/**
+ * Registers every metric of `metrics` on `registry`, or none: a name already
+ * taken throws (prom-client's error) before anything is registered, and a
+ * failure part way unregisters the ones already added.
+ */
+function registerAll(registry: Registry, metrics: ReadonlyArray<{ name: string }>): void {
+  for (const m of metrics) {
+    if (registry.getSingleMetric(m.name)) throw new Error(`A metric with the name ${m.name} has already been registered.`);
+  }
+  const done: string[] = [];
+  try {
+    for (const m of metrics) { registry.registerMetric(m as never); done.push(m.name); }
+  } catch (err) {
+    for (const n of done) registry.removeSingleMetric(n);
+    throw err;
+  }
+}
 
 /** prom-client, loaded on first use (an optional peer dependency). */
 function loadPromClient(): typeof import('prom-client') {
@@ -124,9 +163,12 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) throw invalidArgType('options.prefix', 'a metric name prefix', prefix);
   const client = options?.client ?? loadPromClient();
   const names = ro.labelNames;
+  checkLabelNames(names);
+  const rttBuckets = checkBuckets('options.rttBuckets', options?.rttBuckets, RTT_BUCKETS_SECONDS);
+  const detectionBuckets = checkBuckets('options.detectionBuckets', options?.detectionBuckets, DETECTION_BUCKETS_SECONDS);
+  const durationBuckets = checkBuckets('options.durationBuckets', options?.durationBuckets, DURATION_BUCKETS_SECONDS);
   const reader = new ConnectionReader(ro);
-  const rttBuckets = [...(options?.rttBuckets ?? RTT_BUCKETS_SECONDS)];
-  const registers = [registry];
+  const registers: Registry[] = []; // all registered at once below (registerAll): all or nothing
   const peerLabels = legacy ? ['peer', ...names] : [L_TRANSPORT, L_ADDRESS, L_PORT, ...names];
   const name = (m: Measurement): string => `${prefix}${table[m]!.prom}`;
   const labelsOf = (s: Series): Labels => promLabels(s, names, legacy);
@@ -182,8 +224,6 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
     rttBuckets, labelsOf, observeRtt);
   const rttvar = new SeriesHistogram(name('rttvar'), 'Round-trip time variance of each connection at each scrape, seconds',
     rttBuckets, labelsOf, observeRtt);
-  registry.registerMetric(rtt as never);
-  registry.registerMetric(rttvar as never);
   all.push(rtt, rttvar);
   const unacked: Gauge = new client.Gauge({
     name: name('unacknowledged'), help: 'Bytes sent and not yet acknowledged by the peer', labelNames: peerLabels, registers,
@@ -204,12 +244,11 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
   });
   const detection: Histogram = new client.Histogram({
     name: name('detection'), help: 'Time from the peer\'s last sign of life to the detection of its death, seconds',
-    buckets: [...(options?.detectionBuckets ?? DETECTION_BUCKETS_SECONDS)], registers,
+    buckets: detectionBuckets, registers,
   });
   all.push(unacked as never, unsent as never, deaths as never, detection as never);
   let stopLifecycle = (): void => {};
   if (!legacy) {
-    const durationBuckets = [...(options?.durationBuckets ?? DURATION_BUCKETS_SECONDS)];
     const lifecycleLabels = [L_TRANSPORT, L_ADDRESS, L_PORT, L_ROLE];
     const handshake: Histogram = new client.Histogram({
       name: name('handshake'), help: 'TCP handshake duration: connect() to established (outbound), seconds',
@@ -236,6 +275,12 @@ export function registerMetrics(registry: Registry, options?: PrometheusOptions)
       failure: (reason, p) => failures.inc({ ...lifecycle(p), reason }),
       reset: (p) => resets.inc(lifecycle(p)),
     });
+  }
+  try {
+    registerAll(registry, all);
+  } catch (err) {
+    stopLifecycle(); // all or nothing: no subscription outlives a failed registration
+    throw err;
   }
   const unsubscribe = onDeath((d) => {
     deaths.inc({ reason: d.reason });

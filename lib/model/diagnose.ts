@@ -8,6 +8,7 @@
  *   the peer's application is silent (the network is fine).
  */
 import { invalidArgType } from '../common/errors';
+import { INT32_MAX, ownOption, validateNumber, validateObject } from '../common/validate';
 import type { Queues } from '../kernel/sockopt';
 import type { TcpInfo } from '../kernel/tcpinfo';
 import { formatDuration } from './format';
@@ -27,7 +28,7 @@ export interface Diagnosis {
   verdict: Verdict;
   /** The evidence in plain words, e.g. "peer application silent for 4.2 s; network fine (...)". */
   evidence: string;
-  /** How long the condition has lasted, ms (null where it does not apply: healthy, closed). */
+  /** How long the condition has lasted, ms (null where it does not apply: healthy, closed, SYN_SENT). */
   durationMs: number | null;
   /** Wall-clock time (epoch ms) the condition started, `now - durationMs`; null with durationMs. */
   since: number | null;
@@ -58,6 +59,17 @@ function words(ms: number): string {
 }
 
 /**
+ * `options.idleAfterMs` (default 1000), checked: ERR_INVALID_ARG_TYPE for
+ * options that are not an object or an idleAfterMs that is not a number,
+ * ERR_OUT_OF_RANGE for NaN, a negative or an infinite one.
+ */
+export function idleAfterOf(options: DiagnoseOptions | undefined): number {
+  const o = validateObject('options', options, true) as DiagnoseOptions;
+  const v = ownOption(o, 'idleAfterMs');
+  return v === undefined ? 1000 : validateNumber('options.idleAfterMs', v, 0, INT32_MAX);
+}
+
+/**
  * The verdict of one reading: `info` from tcpInfo(), `q` from queues(), `now`
  * the wall-clock time of the reading (epoch ms, for `since`). Pure; the
  * tcp_info ages make it independent of when it is called.
@@ -65,7 +77,7 @@ function words(ms: number): string {
 export function diagnoseReading(info: DiagnoseInfo, q: Queues, now: number = Date.now(), options: DiagnoseOptions = {}): Diagnosis {
   if (info === null || typeof info !== 'object') throw invalidArgType('info', 'of type object', info);
   if (q === null || typeof q !== 'object') throw invalidArgType('queues', 'of type object', q);
-  const idleAfterMs = options.idleAfterMs ?? 1000;
+  const idleAfterMs = idleAfterOf(options);
   const unacked = Math.max(0, q.unacknowledged);
   const base = {
     state: info.state, unacknowledgedBytes: unacked, unsentBytes: q.unsent, receiveQueueBytes: q.receiveQueue,
@@ -91,8 +103,13 @@ export function diagnoseReading(info: DiagnoseInfo, q: Queues, now: number = Dat
       : info.state === 'CLOSE' ? 'the connection is closed' : 'the connection is closing';
     return make('closed', `${why}; state ${info.state}`, null);
   }
-  if (info.state === 'SYN_SENT' && info.retransmits > 0) {
-    return make('network', `no answer to the SYN: ${info.retransmits} retransmissions; the peer's host or the path is gone`, info.lastDataSent);
+  // Connecting: nothing was ever heard from the peer and no data sent, so tcp_info's ages count from
+  // boot here; neither is evidence nor a duration. An unanswered SYN is the network's (or the host's).
+  if (info.state === 'SYN_SENT') {
+    const tries = info.retransmits > 0
+      ? `${info.retransmits} retransmission${info.retransmits === 1 ? '' : 's'}` : 'not retransmitted yet';
+    return make('network', `no answer to the SYN yet (${tries}, rto ${words(rtoMs)}): the peer's host or the path is `
+      + `${info.retransmits > 0 ? 'gone' : 'slow or gone'}`, null);
   }
   if (unacked > 0 && (info.retransmits > 0 || info.lastAckRecv > Math.max(rtoMs, 200))) {
     const retrans = info.retransmits > 0

@@ -23,7 +23,8 @@ export function explainDeadlines(d: Deadlines): string[] {
   const w = d.windows;
   lines.push(`While sending, a vanished peer goes unnoticed for ${windowText(w.whileSending)}`
     + (i.userTimeoutMs > 0
-      ? `: TCP_USER_TIMEOUT ${formatDuration(i.userTimeoutMs)} counted from the first retransmission (about one RTO, ${formatDuration(i.baseRtoMs)}, after the lost write).`
+      ? `: TCP_USER_TIMEOUT ${formatDuration(i.userTimeoutMs)} counted from the first retransmission (one RTO, ${formatDuration(i.baseRtoMs)}, `
+        + 'after the lost write, or about two for a lone small segment: its tail-loss probe waits up to an RTO first).'
       : `: tcp_retries2 = ${i.retries2} is a budget of ${formatDuration(i.retries2BudgetMs)} counted from the first retransmission; the kernel gives up at the first RTO expiry past it (RTO ${formatDuration(i.baseRtoMs)} doubling to ${formatDuration(i.rtoMaxMs)}).`));
   if (i.userTimeoutMs === 0 && i.retries2 >= 15 && i.rtoMaxMs >= TCP_RTO_MAX_MS) {
     lines.push('  Trap: no TCP_USER_TIMEOUT and the default tcp_retries2 = 15: writes keep "succeeding" into the send buffer for about 15.5 minutes.');

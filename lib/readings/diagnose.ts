@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { Target } from '../kernel/fd';
 import { queues } from '../kernel/sockopt';
 import { tcpInfo } from '../kernel/tcpinfo';
-import { Diagnosis, diagnoseReading, DiagnoseOptions } from '../model/diagnose';
+import { Diagnosis, diagnoseReading, DiagnoseOptions, idleAfterOf } from '../model/diagnose';
 
 /**
  * The verdict of one reading of `target` (a connected socket or its fd):
@@ -17,8 +17,11 @@ import { Diagnosis, diagnoseReading, DiagnoseOptions } from '../model/diagnose';
  * 'closed'. A destroyed socket is 'closed' (no syscall). Throws like
  * tcpInfo()/queues() otherwise (ERR_SOCKET_NOT_CONNECTED before connect,
  * `ioctl EINVAL` for a listening socket, `ENOTSUP` for a non-TCP fd).
+ * @throws ERR_INVALID_ARG_TYPE (options not an object, idleAfterMs not a number),
+ *   ERR_OUT_OF_RANGE (idleAfterMs NaN, negative or infinite).
  */
 export function diagnose(target: Target, options: DiagnoseOptions = {}): Diagnosis {
+  const idleAfterMs = idleAfterOf(options); // bad options throw before any syscall
   const now = Date.now();
   if (target instanceof net.Socket && target.destroyed) {
     return {
@@ -27,5 +30,5 @@ export function diagnose(target: Target, options: DiagnoseOptions = {}): Diagnos
     };
   }
   const info = tcpInfo(target);
-  return diagnoseReading(info, queues(target), now, options);
+  return diagnoseReading(info, queues(target), now, { idleAfterMs });
 }

@@ -6,16 +6,16 @@
  * `tcp-vitals:death` diagnostics channel as `{ socket, error }`.
  *
  * Holding a socket here keeps it reachable only until it closes: producers
- * delete it on 'close'.
+ * delete it on 'close'. One registry per process, shared by every loaded copy
+ * of the package (runtime/shared.ts).
  */
-import { channel } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import { DEATH_CHANNEL, shared } from './shared';
 
-/** Name of the diagnostics channel every detected death is published on. */
-export const DEATH_CHANNEL = 'tcp-vitals:death';
+export { DEATH_CHANNEL };
 
-/** The diagnostics channel of {@link DEATH_CHANNEL}. */
-export const deathChannel = channel(DEATH_CHANNEL);
+/** The diagnostics channel of {@link DEATH_CHANNEL} (one per process: runtime/shared). */
+export const deathChannel = shared.deathChannel;
 
 /** Message published on {@link DEATH_CHANNEL}. */
 export interface DeathMessage {
@@ -38,7 +38,8 @@ export interface ConnectionMeta {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-const registered = new Map<Socket, ConnectionMeta>();
+/** Shared by every loaded copy of the package (runtime/shared). */
+const registered = shared.connections as Map<Socket, ConnectionMeta>;
 
 /** Registers `socket` (replacing earlier metadata for it). */
 export function addConnection(socket: Socket, meta: ConnectionMeta): void {

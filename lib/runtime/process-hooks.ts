@@ -160,12 +160,23 @@ export function installHooks(handle?: object): void {
   if (handle && !s.tcpProto) wrapTcp(s, handle);
 }
 
-/** Removes `listener`; true if it was there. */
+/** A removed listener's place until the hook iterating the list is done. */
+const REMOVED: HookListener = Object.freeze({});
+
+/**
+ * Removes `listener`; true if it was there. A hook may be iterating the list
+ * right now (a listener stopping itself from inside one: protect()'s match()
+ * calling stop()), so its place is taken by an empty listener and the list is
+ * compacted in a microtask: the listeners after it are not shifted past.
+ */
 export function removeHookListener(listener: HookListener): boolean {
   const L = state().listeners;
   const at = L.indexOf(listener);
   if (at < 0) return false;
-  L.splice(at, 1);
+  L[at] = REMOVED;
+  queueMicrotask(() => {
+    for (let i = L.length - 1; i >= 0; i--) if (L[i] === REMOVED) L.splice(i, 1);
+  });
   return true;
 }
 

@@ -6,7 +6,7 @@ const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'index.js');
 
 export interface CliRun { code: number | null; stdout: string; stderr: string }
 
-/** `prefix` runs the CLI under another command (e.g. setpriv to drop root). */
+/** `prefix` runs the CLI under another command; as another user, use helpers/as-user.ts (runCliAs) instead. */
 /** With `raw`, `prefix` is the whole command line (e.g. `script -qec '<cli>' /dev/null` for a terminal). */
 export function runCli(args: string[], opts: { prefix?: string[]; timeoutMs?: number; raw?: boolean } = {}): Promise<CliRun> {
   const [cmd, ...rest] = opts.raw ? [...(opts.prefix ?? []), ...args] : [...(opts.prefix ?? []), process.execPath, CLI, ...args];

@@ -10,6 +10,7 @@ import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Child } from './netns';
+import { asUser, asUserUnavailableReason } from './as-user';
 
 /** A server process started for a test. */
 export interface TestServer {
@@ -44,7 +45,7 @@ export function postgresUnavailableReason(): string | null {
   } catch {
     return 'no "postgres" user (installed by the postgresql package)';
   }
-  return commandPath('runuser') && commandPath('setpriv') ? null : 'runuser/setpriv (util-linux) not available';
+  return asUserUnavailableReason();
 }
 
 function commandPath(bin: string): string | null {
@@ -147,14 +148,14 @@ export async function startPostgres(ns: string, host: string, trustedSubnet: str
     },
   };
   try {
-    execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C'], {
-      stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, cwd: dir,
-    });
+    const [initdb, ...initdbArgs] = asUser('postgres', [join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C'], { initGroups: true });
+    execFileSync(initdb, initdbArgs, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, cwd: dir });
     appendFileSync(join(data, 'pg_hba.conf'), `host all all ${trustedSubnet} trust\n`);
     // setpriv execs (runuser would fork and keep postgres out of reach of kill()).
-    ({ proc, output } = spawnIn(ns, 'setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', join(bin, 'postgres'),
+    const [setpriv, ...postgres] = asUser('postgres', [join(bin, 'postgres'),
       '-D', data, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', `unix_socket_directories=${dir}`,
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'logging_collector=off']));
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'logging_collector=off'], { initGroups: true });
+    ({ proc, output } = spawnIn(ns, setpriv, postgres));
     await waitForOutput(proc, output, /ready to accept connections/, 30_000, 'postgres');
   } catch (e) {
     server.stop();

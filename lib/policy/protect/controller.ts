@@ -11,9 +11,9 @@ import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publis
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
 } from '../../runtime/process-hooks';
-import { isTimeout } from '../../model/failfast-settings';
 import { kernelOptionsFor, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
 import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, removeDetectorOwner } from './detector';
+import { askMatch, DEFAULT, SKIP } from './match';
 import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
 import { ProtectStats, StatsCounter } from './stats';
@@ -50,8 +50,6 @@ function metaFor(direction: 'outbound' | 'inbound', host: string, port: number):
   return m;
 }
 
-let warnedMatch = false;
-
 /**
  * The engine: one connection table, the deathwatch and the armed poller
  * (detector.ts), fed by the process hooks. protect() runs one with its
@@ -81,19 +79,9 @@ export class Protector implements HookListener {
       if (c.exclude?.matches(conn)) { this.counters.skipped.exclude++; return 0; }
       if (c.include && !c.include.matches(conn)) { this.counters.skipped.include++; return 0; }
       if (c.match) {
-        let verdict: unknown = true;
-        try {
-          verdict = c.match(conn);
-        } catch (err) {
-          // A throwing match() must not leave the process unprotected or crash it.
-          if (!warnedMatch) {
-            warnedMatch = true;
-            process.emitWarning(`tcp-vitals: protect() match() threw (${(err as Error)?.message}); protecting with the default timeout`);
-          }
-        }
-        if (verdict === false) { this.counters.skipped.match++; return 0; }
-        const t = (verdict as { timeout?: unknown })?.timeout;
-        if (isTimeout(t)) timeout = t;
+        const t = askMatch(c.match, conn);
+        if (t === SKIP) { this.counters.skipped.match++; return 0; }
+        if (t !== DEFAULT) timeout = t;
       }
     }
     const scoped = scopeTimeout();
@@ -103,7 +91,7 @@ export class Protector implements HookListener {
   protected protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, direction: 'outbound' | 'inbound',
     host: string, port: number): void {
     const fd = handle.fd;
-    if (!claimHandle(handle)) return;
+    if (this.stopped || !claimHandle(handle)) return; // stopped: perhaps by its own match()
     if (this.table.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
     const cookie = watchFd(fd, kernelOptions(timeout));
     if (cookie < 0) { this.counters.failed++; return; }

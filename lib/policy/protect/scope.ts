@@ -2,9 +2,9 @@
  * protect.scope({ timeout }, fn): connections opened inside fn's async
  * context (AsyncLocalStorage) get that timeout.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { invalidArgType } from '../../common/errors';
 import { validateTimeout } from '../../model/failfast-settings';
+import { shared } from '../../runtime/shared';
 
 /** Options of protect.scope(). */
 export interface ScopeOptions {
@@ -12,9 +12,8 @@ export interface ScopeOptions {
   timeout: number;
 }
 
-interface ScopeStore { readonly timeout: number }
-
-const storage = new AsyncLocalStorage<ScopeStore>();
+/** One per process, shared by every loaded copy of the package (runtime/shared). */
+const storage = shared.scopes;
 
 /** Runs `fn` (and everything it starts) with `options.timeout` for new connections; returns what fn returns. */
 export function scope<R>(options: ScopeOptions, fn: () => R): R {
