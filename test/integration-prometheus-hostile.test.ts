@@ -105,16 +105,20 @@ describe('labels and buckets', () => {
     }
   });
 
-  test('a track() label cannot override the capped peer label', async () => {
+  test.each([
+    ['legacy', 'peer'],
+    ['otel', 'network_peer_address'],
+  ] as const)('a track() label cannot override the capped peer label (%s names)', async (naming, peerLabel) => {
     const server = net.createServer((s) => { sockets.push(s); s.resume(); });
     servers.push(server);
     const port = await listen(server);
     const c = await connect(port);
     sockets.push(c);
-    track(c, { peer: 'spoofed', pool: 'p' });
+    track(c, { [peerLabel]: 'spoofed', pool: 'p' });
     const registry = new Registry();
-    const m = registerMetrics(registry, { labelNames: ['pool'] });
-    const peers = parseExposition(await registry.metrics()).samples.map((s) => s.labels.peer).filter((p) => p !== undefined);
+    expect(() => registerMetrics(new Registry(), { names: naming, labelNames: [peerLabel] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    const m = registerMetrics(registry, { names: naming, labelNames: ['pool'] });
+    const peers = parseExposition(await registry.metrics()).samples.map((s) => s.labels[peerLabel]).filter((p) => p !== undefined);
     m.stop();
     expect(peers.length).toBeGreaterThan(0);
     expect(peers).not.toContain('spoofed');
