@@ -49,8 +49,14 @@ export { tcpHandleOf } from './hook-state';
 
 const STATE_KEY = Symbol.for('tcp-vitals.process-hooks.v1');
 
+/**
+ * The one hook state, kept on net.Socket.prototype itself: the wraps live
+ * there, so whatever shares the prototype (two loaded copies, or jest's test
+ * files, which each get a fresh globalThis but the same `net`) shares the
+ * state and installs the wraps once.
+ */
 function state(): HookState {
-  const g = globalThis as unknown as Record<symbol, HookState | undefined>;
+  const g = net.Socket.prototype as unknown as Record<symbol, HookState | undefined>;
   let s = g[STATE_KEY];
   if (!s) {
     s = {
