@@ -23,6 +23,7 @@ import * as net from 'node:net';
 import { native } from './binding';
 import { SystemError, systemError } from '../common/errors';
 import { fdOf, handleOf, Target } from './fd';
+import { UNSUPPORTED_PLATFORM_CODE } from './platform';
 
 /** ESTALE as a Node-shaped system error (libuv has no name for it, so util.getSystemErrorName() does not either). */
 function staleError(detail: string): SystemError {
@@ -67,11 +68,12 @@ export function checkedCookie(socket: net.Socket, fd: number = fdOf(socket, 'soc
   return cookie;
 }
 
-/** Like {@link checkedCookie}, but null when the socket has no usable, matching fd. Never throws. */
+/** Like {@link checkedCookie}, but null when the socket has no usable, matching fd. Throws only off Linux (ERR_TCP_VITALS_UNSUPPORTED_PLATFORM). */
 export function cookieOrNone(socket: net.Socket, fd: number): bigint | null {
   try {
     return checkedCookie(socket, fd);
-  } catch {
+  } catch (err) {
+    if ((err as { code?: unknown })?.code === UNSUPPORTED_PLATFORM_CODE) throw err; // not a socket's state: say so
     return null;
   }
 }
