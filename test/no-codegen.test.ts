@@ -23,5 +23,6 @@ test('tcpInfo, watch and failFast work with code generation from strings disallo
   expect(out.decodedLengths).toEqual([...out.decodedLengths].sort((a: number, b: number) => a - b));
   expect(out.deadlines).toBe('number');
   expect(out.samples).toBeGreaterThanOrEqual(2);
-  expect(out.error).toEqual({ peerGone: true, instance: true, reason: 'kernel', code: 'ETIMEDOUT' });
+  // The peer's reset of the paused socket, found by the engine's deathwatch: Node's own ECONNRESET.
+  expect(out.error).toEqual({ peerGone: false, instance: false, code: 'ECONNRESET' });
 });
