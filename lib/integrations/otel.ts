@@ -13,7 +13,7 @@
 import type { Attributes, BatchObservableCallback, Histogram, Meter, Observable } from '@opentelemetry/api';
 import { invalidArgType } from '../common/errors';
 import { ConnectionReader, onDeath, ReaderOptions, readerOptions, Series, STATE_COUNT, STATE_NAMES_LOWER } from './metrics-reader';
-import { DETECTION_BUCKETS_SECONDS, DURATION_BUCKETS_SECONDS, RTT_BUCKETS_SECONDS } from './metrics-buckets';
+import { checkBuckets, DETECTION_BUCKETS_SECONDS, DURATION_BUCKETS_SECONDS, RTT_BUCKETS_SECONDS } from './metrics-buckets';
 import { ATTR, Measurement, MetricName, metricNames, MetricNaming, namingOption } from './metric-names';
 import { LifecyclePeer, onLifecycle } from './metrics-lifecycle';
 
@@ -99,9 +99,10 @@ export function registerMetrics(meter: Meter, options?: OtelOptions): OtelMetric
   const legacy = naming === 'legacy';
   const table = metricNames(naming);
   const names = ro.labelNames;
+  const detectionBuckets = checkBuckets('options.detectionBuckets', options?.detectionBuckets, DETECTION_BUCKETS_SECONDS);
   const reader = new ConnectionReader(ro);
-  const rttAdvice = { advice: { explicitBucketBoundaries: [...(options?.rttBuckets ?? RTT_BUCKETS_SECONDS)] } };
-  const durationAdvice = { advice: { explicitBucketBoundaries: [...(options?.durationBuckets ?? DURATION_BUCKETS_SECONDS)] } };
+  const rttAdvice = { advice: { explicitBucketBoundaries: checkBuckets('options.rttBuckets', options?.rttBuckets, RTT_BUCKETS_SECONDS) } };
+  const durationAdvice = { advice: { explicitBucketBoundaries: checkBuckets('options.durationBuckets', options?.durationBuckets, DURATION_BUCKETS_SECONDS) } };
   const created: string[] = [];
   const n = (m: Measurement): MetricName => { const x = table[m]!; created.push(x.otel); return x; };
 
@@ -133,7 +134,7 @@ export function registerMetrics(meter: Meter, options?: OtelOptions): OtelMetric
   const dt = n('detection');
   const detection = meter.createHistogram(dt.otel, {
     description: 'Time from the peer\'s last sign of life to the detection of its death', unit: dt.unit,
-    advice: { explicitBucketBoundaries: [...(options?.detectionBuckets ?? DETECTION_BUCKETS_SECONDS)] },
+    advice: { explicitBucketBoundaries: detectionBuckets },
   });
   let stopLifecycle = (): void => {};
   if (!legacy) {
