@@ -105,14 +105,16 @@ describeNetns('failFast: the peer vanishes', () => {
     const at = vanish(s);
     await new Promise((r) => setTimeout(r, 2000));
     s.client.send({ cmd: 'write' });
-    await s.client.waitFor((m) => m.type === 'wrote', 5000);
-    const err = await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 5000);
+    // The keepalive path may already have killed it (its probes started while idle): then there was no
+    // write to account, and the bound from the vanish is what is under test either way.
+    const first = await s.client.waitFor((m) => m.type === 'wrote' || m.type === 'error', 5000);
+    const err = first.type === 'error' ? first : await s.client.waitFor((m) => m.type === 'error', timeout + SLACK_MS + 5000);
     expect(err.code).toBe('ETIMEDOUT');
     expect(['retransmit', 'keepalive']).toContain(err.reason);
-    expect(err.unacknowledgedBytes).toBeGreaterThan(0);
+    if (first.type === 'wrote') expect(err.unacknowledgedBytes).toBeGreaterThan(0);
     expect({ verdict: err.verdict, published: err.published }).toEqual({ verdict: 'network', published: true });
     // Plain TCP_USER_TIMEOUT counts from the first retransmission of the write: ~5.2 s here.
-    console.log(`failFast idle-then-written: ${err.reason} after ${Math.round(err.at - at)} ms (silent ${err.silentMs} ms)`);
+    console.log(`failFast idle-then-written (${first.type === 'wrote' ? 'written' : 'died before the write'}): ${err.reason} after ${Math.round(err.at - at)} ms (silent ${err.silentMs} ms)`);
     expect(err.at - at).toBeLessThanOrEqual(timeout + SLACK_MS);
   });
 
