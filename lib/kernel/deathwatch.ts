@@ -57,6 +57,17 @@ export function watchFd(fd: number, o: ProtectKernelOptions): number {
   return native.deathwatchAdd(fd, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);
 }
 
+/**
+ * protect()'s per-connection call: sets the options `o` (none when null;
+ * TCP_KEEPCNT only when `o.keepCount` > 0), then watches `fd` tagged `tag`
+ * (0..2^31-1, what the verdict reports in place of the cookie's low bits)
+ * when `tag` >= 0. No SO_COOKIE read. 0 or -errno.
+ */
+export function watchTagged(fd: number, tag: number, o: ProtectKernelOptions | null): number {
+  if (o === null) return native.deathwatchWatch(fd, tag, 0, 0, 0, 0, 0);
+  return native.deathwatchWatch(fd, tag, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);
+}
+
 /** Sets the options again (after a client's setKeepAlive overwrote them): 0 or -errno. */
 export function applyFd(fd: number, o: ProtectKernelOptions): number {
   return native.deathwatchApply(fd, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);

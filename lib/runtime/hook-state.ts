@@ -8,6 +8,8 @@ import { handleOf } from '../kernel/fd';
 /** A libuv TCP handle as Node's JS sees it (TCPWrap). */
 export interface TcpHandle {
   readonly fd: number;
+  /** Node's own flag: true while it reads the handle. */
+  readonly reading?: boolean;
   getsockname?(out: Record<string, unknown>): number;
 }
 
@@ -17,6 +19,13 @@ export interface HookListener {
   connected?(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void;
   /** A server accepted `socket` (after its 'connection' listeners ran). */
   accepted?(socket: net.Socket): void;
+  /**
+   * `server` is listening on the TCP `handle` (listen(2) just returned; the
+   * `net.server.listen` tracing channel, Node 20.17+/22.?; never called where it is missing).
+   */
+  listening?(server: net.Server, handle: TcpHandle): void;
+  /** Node stopped reading `handle` (readStop: a pause, back-pressure, pauseOnConnect). */
+  readStopped?(handle: TcpHandle): void;
   /** setKeepAlive() just changed `handle`'s keepalive options. */
   keepAlive?(handle: TcpHandle): void;
   /** `handle` is being closed (its fd is still open). */
@@ -39,6 +48,8 @@ export interface HookSupport {
   tcpConnect: boolean;
   tcpKeepAlive: boolean;
   tcpClose: boolean;
+  tcpReadStop: boolean;
+  serverListen: boolean;
   write: boolean;
   http2Request: boolean;
   destroy: boolean;

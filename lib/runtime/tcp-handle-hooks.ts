@@ -1,8 +1,9 @@
 /**
  * The TCP handle wraps of runtime/process-hooks: `TCP.prototype.connect` /
  * `connect6` (the fd exists and the SYN is out; a happy-eyeballs attempt
- * without an owner yet is adopted when it completes), `setKeepAlive` and
- * `close`. Installed once, with the first outbound connect.
+ * without an owner yet is adopted when it completes), `setKeepAlive`,
+ * `readStop` and `close`. Installed once, with the first outbound connect or
+ * the first TCP server that listens or accepts, whichever comes first.
  */
 import { Fn, HookState, ownerIn, report, TcpHandle } from './hook-state';
 
@@ -52,6 +53,16 @@ export function wrapTcp(s: HookState, handle: object): void {
       return r;
     };
     s.support.tcpKeepAlive = true;
+  }
+  const readStop = proto.readStop; // inherited from LibuvStreamWrap; shadowed for TCP only
+  if (typeof readStop === 'function') {
+    proto.readStop = function (this: TcpHandle, ...args: unknown[]) {
+      for (const l of L) {
+        try { l.readStopped?.(this); } catch (e) { report(e); }
+      }
+      return readStop.apply(this, args);
+    };
+    s.support.tcpReadStop = true;
   }
   const close = proto.close; // inherited from HandleWrap; the wrap shadows it for TCP only
   if (typeof close === 'function') {

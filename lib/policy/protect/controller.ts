@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
-import { ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
+import { applyFd, ProtectKernelOptions, watchTagged } from '../../kernel/deathwatch';
 import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
@@ -14,7 +14,8 @@ import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, reapply, 
 import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
 import { ProtectStats, StatsCounter } from './stats';
-import { INBOUND, Table } from './table';
+import { INBOUND, Table, WATCHED } from './table';
+import { ListenerState, listenerOf, prepareListener, restoreListener, restoreSocket } from './listener';
 
 /** Returned by protect(). */
 export interface ProtectHandle {
@@ -26,22 +27,36 @@ export interface ProtectHandle {
   stats(): ProtectStats;
 }
 
+/**
+ * The kernel options per timeout, as protect() sets them: TCP_KEEPCNT is left
+ * alone (keepCount 0) because with TCP_USER_TIMEOUT set the kernel's
+ * keepalive timer never reads it (see failFastOptions): one syscall less.
+ */
 const kernelOptionCache = new Map<number, ProtectKernelOptions>();
-function kernelOptions(timeout: number): ProtectKernelOptions {
+export function kernelOptions(timeout: number): ProtectKernelOptions {
   let o = kernelOptionCache.get(timeout);
-  if (!o) { o = kernelOptionsFor(timeout); kernelOptionCache.set(timeout, o); }
+  if (!o) { o = Object.freeze({ ...kernelOptionsFor(timeout), keepCount: 0 }); kernelOptionCache.set(timeout, o); }
   return o;
 }
 
-/** Shared, frozen registry metadata per (direction, host, port): no object per connection. */
-const metaCache = new Map<string, ConnectionMeta>();
-function metaFor(direction: 'outbound' | 'inbound', host: string, port: number): ConnectionMeta {
-  const key = `${direction}|${host}|${port}`;
-  let m = metaCache.get(key);
+/**
+ * Shared, frozen registry metadata: per (host, port) for outbound connections
+ * (two Map lookups, no key string per connection); one object for every
+ * inbound one (the collectors name an inbound peer by its address, read from
+ * the socket only when they need it, and never by its ephemeral port).
+ */
+const metaCache = new Map<string, Map<number, ConnectionMeta>>();
+let metaCount = 0;
+const INBOUND_META: ConnectionMeta = Object.freeze({ direction: 'inbound', source: 'protect' });
+function outboundMeta(host: string, port: number): ConnectionMeta {
+  let byPort = metaCache.get(host);
+  let m = byPort?.get(port);
   if (!m) {
-    if (metaCache.size >= 4096) metaCache.clear();
-    m = Object.freeze({ direction, source: 'protect' as const, host, port });
-    metaCache.set(key, m);
+    if (metaCount >= 4096) { metaCache.clear(); metaCount = 0; byPort = undefined; }
+    if (!byPort) { byPort = new Map(); metaCache.set(host, byPort); }
+    m = Object.freeze({ direction: 'outbound' as const, source: 'protect' as const, host, port });
+    byPort.set(port, m);
+    metaCount++;
   }
   return m;
 }
@@ -53,6 +68,10 @@ class Protector implements HookListener {
   readonly counters = new StatsCounter();
   private readonly poller: ArmedPoller;
   private stopped = false;
+  /** Listening sockets this protect() gave the options to (restored by stop()). */
+  private readonly listeners = new Set<ListenerState>();
+  /** The last handle setKeepAlive() was called on before it was protected. */
+  private touched: TcpHandle | null = null;
 
   constructor(readonly config: ProtectConfig) {
     this.poller = new ArmedPoller(this.table, pollIntervalFor);
@@ -90,28 +109,61 @@ class Protector implements HookListener {
     return scoped > 0 ? scoped : timeout;
   }
 
-  private protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, direction: 'outbound' | 'inbound',
-    host: string, port: number): void {
+  /**
+   * An outbound connection: the options and the deathwatch registration in
+   * one native call (5 setsockopts + epoll_ctl, no SO_COOKIE).
+   */
+  private protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, host: string, port: number): void {
     const fd = handle.fd;
     if (!claimHandle(handle)) return;
-    if (this.table.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
-    const cookie = watchFd(fd, kernelOptions(timeout));
-    if (cookie < 0) { this.counters.failed++; return; }
-    this.table.set(fd, handle, socket ?? undefined, cookie, timeout, direction === 'inbound' ? INBOUND : 0, performance.now());
+    const t = this.table;
+    if (t.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
+    const tag = t.nextTag();
+    if (watchTagged(fd, tag, kernelOptions(timeout)) < 0) { this.counters.failed++; return; }
+    t.set(fd, handle, socket ?? undefined, tag, timeout, WATCHED, performance.now());
     this.counters.protectedNow++;
-    if (socket) this.register(socket, direction, host, port);
+    if (socket) this.register(socket, outboundMeta(host, port));
   }
 
-  private register(socket: net.Socket, direction: 'outbound' | 'inbound', host: string, port: number): void {
+  /**
+   * An accepted connection. Its options were inherited from the listener when
+   * `inherited` (no syscall at all); otherwise they are set here. It joins
+   * the deathwatch only once Node stops reading it (`readStopped`): while
+   * Node reads, libuv's own epoll registration sees the kernel's abort
+   * (EPOLLERR) and Node destroys the socket with the kernel's ETIMEDOUT,
+   * which `destroying` turns into the PeerGoneError.
+   */
+  private protectInbound(handle: TcpHandle, socket: net.Socket, timeout: number, inherited: boolean): void {
+    const fd = handle.fd;
+    if (!claimHandle(handle)) return;
+    const t = this.table;
+    if (t.handles[fd] !== undefined) this.release(fd);
+    if (!inherited && applyFd(fd, kernelOptions(timeout)) < 0) { this.counters.failed++; return; }
+    t.set(fd, handle, socket, t.nextTag(), timeout, INBOUND, performance.now());
+    this.counters.protectedNow++;
+    if (handle.reading !== true) this.watchLate(fd); // pauseOnConnect: Node never read it
+    this.register(socket, INBOUND_META);
+  }
+
+  /** Registers an inbound socket with the deathwatch (once). */
+  private watchLate(fd: number): void {
+    const t = this.table;
+    if ((t.flags[fd] & WATCHED) !== 0) return;
+    if (watchTagged(fd, t.tags[fd], null) < 0) return; // closing already: nothing left to watch
+    t.flags[fd] |= WATCHED;
+  }
+
+  private register(socket: net.Socket, meta: ConnectionMeta): void {
     const known = connectionMeta(socket);
     if (!known || known.source !== 'protect') {
       this.counters.protectedTotal++;
-      addConnection(socket, metaFor(direction, host, port));
+      addConnection(socket, meta);
     }
   }
 
   private release(fd: number): void {
     const socket = this.table.sockets[fd];
+    this.poller.disarm(fd);
     this.table.clear(fd);
     this.counters.protectedNow--;
     // A happy-eyeballs attempt closing while its socket goes on to the next one keeps its registry entry.
@@ -123,7 +175,7 @@ class Protector implements HookListener {
     const host = (owner as unknown as { _host?: unknown } | null)?._host;
     const name = typeof host === 'string' && host !== '' ? host : address;
     const timeout = this.decide('outbound', name, address, port, family, handle);
-    if (timeout > 0) this.protect(handle, owner, timeout, 'outbound', name, port);
+    if (timeout > 0) this.protect(handle, owner, timeout, name, port);
   }
 
   adopted(handle: TcpHandle, owner: net.Socket): void {
@@ -131,28 +183,56 @@ class Protector implements HookListener {
     if (!this.table.holds(fd, handle) || this.table.sockets[fd]) return;
     this.table.sockets[fd] = owner;
     const host = (owner as unknown as { _host?: unknown })._host;
-    this.register(owner, 'outbound', typeof host === 'string' ? host : owner.remoteAddress ?? '', owner.remotePort ?? 0);
+    this.register(owner, outboundMeta(typeof host === 'string' ? host : owner.remoteAddress ?? '', owner.remotePort ?? 0));
+  }
+
+  /** A TCP server listens: its socket gets the options once, and the sockets it accepts inherit them. */
+  listening(server: net.Server, handle: TcpHandle): void {
+    if (this.stopped || !this.config.servers) return;
+    const state = prepareListener(this, server, handle, this.config.timeout, kernelOptions(this.config.timeout));
+    if (state) this.listeners.add(state);
   }
 
   accepted(socket: net.Socket): void {
     if (this.stopped || !this.config.servers) return;
     const handle = tcpHandleOf(socket);
     if (!handle || handle.fd < 0 || isClaimed(handle)) return;
-    const address = socket.remoteAddress ?? '';
-    const port = socket.remotePort ?? 0;
-    const family = socket.remoteFamily === 'IPv6' ? 6 : 4;
-    const timeout = this.decide('inbound', address, address, port, family, handle);
-    if (timeout > 0) this.protect(handle, socket, timeout, 'inbound', address, port);
+    const c = this.config;
+    let timeout: number;
+    if (c.include || c.exclude || c.match) {
+      // The peer address (getpeername) is read only when a rule needs it.
+      const address = socket.remoteAddress ?? '';
+      timeout = this.decide('inbound', address, address, socket.remotePort ?? 0, socket.remoteFamily === 'IPv6' ? 6 : 4, handle);
+    } else {
+      const scoped = scopeTimeout();
+      timeout = scoped > 0 ? scoped : c.timeout;
+    }
+    const l = listenerOf(socket, this);
+    // setKeepAlive() in a 'connection' listener (or the server's keepAlive option) overwrote what was inherited.
+    const touched = this.touched === handle;
+    this.touched = null;
+    if (timeout <= 0) { if (l) restoreSocket(handle.fd, l); return; }
+    this.protectInbound(handle, socket, timeout, l !== null && l.timeout === timeout && !touched);
   }
 
   keepAlive(handle: TcpHandle): void {
     const fd = handle.fd;
     if (this.table.holds(fd, handle)) reapply(fd, kernelOptions(this.table.timeouts[fd]));
+    else if (this.config.servers) this.touched = handle;
+  }
+
+  readStopped(handle: TcpHandle): void {
+    const fd = handle.fd;
+    if (this.table.holds(fd, handle)) this.watchLate(fd);
   }
 
   closing(handle: TcpHandle): void {
     const fd = handle.fd;
     if (this.table.holds(fd, handle)) this.release(fd);
+    else if (this.listeners.size > 0) {
+      for (const l of this.listeners) if (l.handle === handle) { this.listeners.delete(l); break; }
+    }
+    if (this.touched === handle) this.touched = null;
   }
 
   writing(socket: net.Socket): void {
@@ -191,6 +271,8 @@ class Protector implements HookListener {
     removeDetectorOwner(this);
     this.poller.stop();
     for (const fd of this.table.fds()) this.release(fd);
+    for (const l of this.listeners) restoreListener(l);
+    this.listeners.clear();
   }
 }
 

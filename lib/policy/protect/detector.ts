@@ -17,7 +17,7 @@
  */
 import * as net from 'node:net';
 import { native } from '../../kernel/binding';
-import { applyFd, cookieLow, openDeathwatch, ProtectKernelOptions } from '../../kernel/deathwatch';
+import { applyFd, openDeathwatch, ProtectKernelOptions } from '../../kernel/deathwatch';
 import { DeathReason, markPeerGone, peerGoneError, PeerGoneError, systemError } from '../../common/errors';
 import { timeoutPath } from '../../model/reason';
 import { unacknowledgedOfSocket } from '../../runtime/accounting';
@@ -66,16 +66,16 @@ function socketAt(t: Table, fd: number): net.Socket | null {
   return ownerOf(h as object) ?? t.sockets[fd] ?? null;
 }
 
-/** The epoll verdict for `fd`: destroy its socket if the kernel aborted the connection. */
-function onVerdict(fd: number, low: number, _revents: number): void {
+/** The epoll verdict for `fd` (registered with `tag`): destroy its socket if the kernel aborted the connection. */
+function onVerdict(fd: number, tag: number, _revents: number): void {
   for (const o of owners) {
     const t = o.table;
-    if (t.handles[fd] === undefined || cookieLow(t.cookies[fd]) !== low) continue;
+    if (t.handles[fd] === undefined || t.tags[fd] !== tag) continue;
     const socket = socketAt(t, fd);
     // A socket still connecting is left to libuv's connect watcher (always
     // active): reading SO_ERROR here would turn a refused attempt into a success.
     if (!socket || socket.destroyed || socket.connecting) return;
-    const s = readOne(fd, BigInt(t.cookies[fd]));
+    const s = readOne(fd); // the tag matched: still the socket that was registered
     if (native.getsockopt(fd, C.SOL_SOCKET, C.SO_ERROR, soError) < 0) return;
     const err = soError.readInt32LE(0);
     if (err <= 0) return; // an orderly hang-up: Node reads the EOF when it reads
@@ -96,12 +96,17 @@ function onVerdict(fd: number, low: number, _revents: number): void {
   }
 }
 
-/** Sockets with data outstanding, polled until it is acknowledged. */
+/**
+ * Sockets with data outstanding, polled until it is acknowledged. Each entry
+ * carries the table tag it was armed with; a socket that closes is taken off
+ * the list at once (`disarm`), so the batch read never sees a closed or
+ * reused fd number and needs no SO_COOKIE check.
+ */
 export class ArmedPoller {
   private fds = new Int32Array(64);
-  private cookies = new BigUint64Array(64);
-  /** The same cookies as numbers, to compare with the table's without allocating. */
-  private cookieNums = new Float64Array(64);
+  private tags = new Int32Array(64);
+  /** Position + 1 of each fd in the list, 0 when not listed. */
+  private at = new Int32Array(256);
   private count = 0;
   private out = Buffer.alloc(64 * RECORD_STRIDE);
   private readonly sample = new Sample();
@@ -119,14 +124,18 @@ export class ArmedPoller {
     t.flags[fd] |= ARMED;
     if (this.count === this.fds.length) {
       const f = new Int32Array(this.count * 2); f.set(this.fds); this.fds = f;
-      const c = new BigUint64Array(this.count * 2); c.set(this.cookies); this.cookies = c;
-      const k = new Float64Array(this.count * 2); k.set(this.cookieNums); this.cookieNums = k;
+      const g = new Int32Array(this.count * 2); g.set(this.tags); this.tags = g;
       this.out = Buffer.alloc(this.count * 2 * RECORD_STRIDE);
     }
+    if (fd >= this.at.length) {
+      let size = this.at.length;
+      while (size <= fd) size *= 2;
+      const a = new Int32Array(size); a.set(this.at); this.at = a;
+    }
     this.fds[this.count] = fd;
-    this.cookies[this.count] = BigInt(t.cookies[fd]);
-    this.cookieNums[this.count] = t.cookies[fd];
+    this.tags[this.count] = t.tags[fd];
     this.count++;
+    this.at[fd] = this.count;
     const p = this.intervalFor(t.timeouts[fd]);
     if (!this.task || p < this.period) this.start(p);
   }
@@ -137,10 +146,25 @@ export class ArmedPoller {
     else this.task = scheduler.addTask(period, { run: () => this.tick() });
   }
 
+  /** `fd` is closing: off the list now (the last entry takes its place). */
+  disarm(fd: number): void {
+    const i = fd < this.at.length ? this.at[fd] - 1 : -1;
+    if (i < 0) return;
+    this.at[fd] = 0;
+    this.table.flags[fd] &= ~ARMED;
+    const last = --this.count;
+    if (i !== last) {
+      const moved = this.fds[last];
+      this.fds[i] = moved;
+      this.tags[i] = this.tags[last];
+      this.at[moved] = i + 1;
+    }
+  }
+
   stop(): void {
     this.task?.remove();
     this.task = null;
-    for (let i = 0; i < this.count; i++) this.table.flags[this.fds[i]] &= ~ARMED;
+    for (let i = 0; i < this.count; i++) { this.table.flags[this.fds[i]] &= ~ARMED; this.at[this.fds[i]] = 0; }
     this.count = 0;
   }
 
@@ -149,7 +173,7 @@ export class ArmedPoller {
     const t = this.table;
     const n = this.count;
     if (n === 0) { this.stop(); return; }
-    native.readBatch(this.fds, this.cookies, n, this.out, RECORD_STRIDE);
+    native.readBatch(this.fds, null, n, this.out, RECORD_STRIDE);
     const s = this.sample;
     s.buf = this.out;
     let kept = 0;
@@ -158,7 +182,8 @@ export class ArmedPoller {
       const fd = this.fds[i];
       s.base = i * RECORD_STRIDE;
       // An entry left by a socket whose fd number was reused since: drop it, leave the new one's flag alone.
-      const current = t.handles[fd] !== undefined && this.cookieNums[i] === t.cookies[fd];
+      const current = t.handles[fd] !== undefined && this.tags[i] === t.tags[fd];
+      this.at[fd] = 0;
       let keep = false;
       if (s.errno === 0 && current && (t.flags[fd] & ARMED) !== 0) {
         const state = s.state;
@@ -170,9 +195,9 @@ export class ArmedPoller {
       }
       if (keep) {
         this.fds[kept] = fd;
-        this.cookies[kept] = this.cookies[i];
-        this.cookieNums[kept] = this.cookieNums[i];
+        this.tags[kept] = this.tags[i];
         kept++;
+        this.at[fd] = kept;
       } else if (current) {
         t.flags[fd] &= ~ARMED;
       }
@@ -187,7 +212,7 @@ export class ArmedPoller {
     const t = this.table;
     const socket = socketAt(t, fd);
     if (!socket || socket.destroyed) return;
-    const s = readOne(fd, BigInt(t.cookies[fd]));
+    const s = readOne(fd);
     if (!s) return;
     const silentMs = silentFrom(s);
     const unsentOnly = s.unsent > 0 && s.unsent >= s.sendQueue;

@@ -1,8 +1,12 @@
 /**
  * The sockets one protect() looks after, in arrays indexed by fd (an fd
- * belongs to one open socket at a time; the SO_COOKIE beside it tells a
- * reused number from the socket that was registered). No per-socket objects
- * or closures: a protected connection costs a few array slots.
+ * belongs to one open socket at a time). Beside each, a tag: a generation
+ * number given at registration, which is what the deathwatch reports and what
+ * the armed poller's entries carry, so a verdict or an entry left by an
+ * earlier socket on the same fd number is told apart without reading
+ * SO_COOKIE (the TCP close hook clears the slot before the number can be
+ * reused). No per-socket objects or closures: a protected connection costs a
+ * few array slots.
  */
 import type * as net from 'node:net';
 import type { TcpHandle } from '../../runtime/process-hooks';
@@ -10,10 +14,12 @@ import type { TcpHandle } from '../../runtime/process-hooks';
 /** Flag bits per slot. */
 export const ARMED = 1;
 export const INBOUND = 2;
+/** Registered with the deathwatch (inbound sockets are registered only once Node stops reading them). */
+export const WATCHED = 4;
 
 const INITIAL = 256;
 
-function grown<T extends Float64Array | Uint32Array | Uint8Array>(a: T, size: number): T {
+function grown<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a);
   return b;
@@ -23,8 +29,8 @@ function grown<T extends Float64Array | Uint32Array | Uint8Array>(a: T, size: nu
 export class Table {
   handles: Array<TcpHandle | undefined> = [];
   sockets: Array<net.Socket | undefined> = [];
-  /** SO_COOKIE as a number (exact below 2^53). */
-  cookies = new Float64Array(INITIAL);
+  /** The registration's tag (1..2^31-1), 0 when free. */
+  tags = new Int32Array(INITIAL);
   /** Timeout in force, ms. */
   timeouts = new Uint32Array(INITIAL);
   /** performance.now() when protection started (the SYN for outbound). */
@@ -32,12 +38,19 @@ export class Table {
   flags = new Uint8Array(INITIAL);
   /** Occupied slots. */
   count = 0;
+  private generation = 0;
+
+  /** A new tag (never 0). */
+  nextTag(): number {
+    this.generation = this.generation >= 0x7fffffff ? 1 : this.generation + 1;
+    return this.generation;
+  }
 
   private ensure(fd: number): void {
-    if (fd < this.cookies.length) return;
-    let size = this.cookies.length;
+    if (fd < this.tags.length) return;
+    let size = this.tags.length;
     while (size <= fd) size *= 2;
-    this.cookies = grown(this.cookies, size);
+    this.tags = grown(this.tags, size);
     this.timeouts = grown(this.timeouts, size);
     this.since = grown(this.since, size);
     this.flags = grown(this.flags, size);
@@ -48,12 +61,12 @@ export class Table {
     return fd >= 0 && handle !== null && this.handles[fd] === handle;
   }
 
-  set(fd: number, handle: TcpHandle, socket: net.Socket | undefined, cookie: number, timeout: number, flags: number, since: number): void {
+  set(fd: number, handle: TcpHandle, socket: net.Socket | undefined, tag: number, timeout: number, flags: number, since: number): void {
     this.ensure(fd);
     if (this.handles[fd] === undefined) this.count++;
     this.handles[fd] = handle;
     this.sockets[fd] = socket;
-    this.cookies[fd] = cookie;
+    this.tags[fd] = tag;
     this.timeouts[fd] = timeout;
     this.since[fd] = since;
     this.flags[fd] = flags;
@@ -63,7 +76,7 @@ export class Table {
     if (this.handles[fd] === undefined) return;
     this.handles[fd] = undefined;
     this.sockets[fd] = undefined;
-    this.cookies[fd] = 0;
+    this.tags[fd] = 0;
     this.flags[fd] = 0;
     this.count--;
   }
