@@ -56,8 +56,31 @@ function spawn(role, preload, extra = [], straceTo = null) {
   });
 }
 
+// GC counts and the young generation's size: what the RSS difference is made of.
+function gcWatch() {
+  const { PerformanceObserver, constants } = require('node:perf_hooks');
+  const v8 = require('node:v8');
+  const counts = { minor: 0, major: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = e.detail ? e.detail.kind : e.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.minor++;
+      else counts.major++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return {
+    mark() { counts.minor = 0; counts.major = 0; },
+    read() {
+      const spaces = v8.getHeapSpaceStatistics();
+      const newSpace = spaces.find((x) => x.space_name === 'new_space');
+      return { ...counts, newSpaceKB: Math.round(newSpace.space_size / 1024), heapUsedMB: +(process.memoryUsage().heapUsed / 1048576).toFixed(1) };
+    },
+  };
+}
+
 // ---- the server process ----
 function serverMain() {
+  const gc = gcWatch();
   let served = 0;
   let mark = null;
   const server = http.createServer((req, res) => {
@@ -68,10 +91,11 @@ function serverMain() {
   process.on('message', (m) => {
     if (m.type === 'begin') {
       mark = { cpu: process.cpuUsage(), served };
+      gc.mark();
       process.send({ type: 'begun' });
     } else if (m.type === 'end') {
       const cpu = cpuUs(process.cpuUsage(mark.cpu));
-      process.send({ type: 'ended', cpuUs: cpu, requests: served - mark.served, rss: process.memoryUsage().rss });
+      process.send({ type: 'ended', cpuUs: cpu, requests: served - mark.served, rss: process.memoryUsage().rss, gc: gc.read() });
     } else if (m.type === 'exit') {
       server.close();
       server.closeAllConnections?.();
@@ -104,6 +128,7 @@ function clientMain() {
   // argv: client <port> <requests> <keepAlive 0|1> <measureSelf 0|1>
   const [port, requests, keep, self] = process.argv.slice(3).map(Number);
   const agent = keep ? new http.Agent({ keepAlive: true, maxSockets: PARALLEL }) : false;
+  const gc = gcWatch();
   process.on('message', async (m) => {
     if (m.type === 'exit') process.exit(0);
     if (m.type !== 'run') return;
@@ -112,13 +137,14 @@ function clientMain() {
       if (global.gc) global.gc();
       if (!self) { process.send({ type: 'begin' }); await new Promise((r) => process.once('message', r)); }
       const lat = new Float64Array(requests);
+      gc.mark();
       const c0 = process.cpuUsage();
       const wallMs = await load(port, requests, agent, lat);
       const cpu = cpuUs(process.cpuUsage(c0));
       const rss = process.memoryUsage().rss;
       lat.sort();
       process.send({
-        type: 'result', wallMs, cpuUs: cpu, rss, p50: lat[Math.floor(requests * 0.5)], p99: lat[Math.floor(requests * 0.99)],
+        type: 'result', wallMs, cpuUs: cpu, rss, gc: gc.read(), p50: lat[Math.floor(requests * 0.5)], p99: lat[Math.floor(requests * 0.99)],
       });
     } catch (err) {
       process.send({ type: 'result', error: String(err && err.stack || err) });
@@ -167,7 +193,7 @@ async function runOnce(workload, preload, requests, straceTo = null) {
     cpuPerReqUs: (measureSelf ? r.cpuUs : serverRes.cpuUs) / reqs,
     rssMB: (measureSelf ? r.rss : serverRes.rss) / 1048576,
     reqPerS: requests / (r.wallMs / 1000),
-    p50ms: r.p50, p99ms: r.p99, requests: reqs,
+    p50ms: r.p50, p99ms: r.p99, requests: reqs, gc: measureSelf ? r.gc : serverRes.gc,
   };
 }
 
@@ -227,6 +253,7 @@ async function main() {
       p99ms: { plain: med('plain', 'p99ms'), preload: med('preload', 'p99ms'), ratio: ratio('p99ms') },
       rssMB: { plain: med('plain', 'rssMB'), preload: med('preload', 'rssMB'), diff: median(rows.map((r) => r.preload.rssMB - r.plain.rssMB)) },
       perPair: rows.map((r) => +(r.preload.cpuPerReqUs / r.plain.cpuPerReqUs).toFixed(3)),
+      gc: { plain: rows.map((r) => r.plain.gc), preload: rows.map((r) => r.preload.gc) },
     };
   }
   if (process.argv.includes('--json')) { console.log(JSON.stringify(out)); return; }

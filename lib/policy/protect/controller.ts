@@ -5,7 +5,9 @@
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
 import { applyFd, ProtectKernelOptions, watchTagged } from '../../kernel/deathwatch';
-import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
+import {
+  addConnectionSource, ConnectionMeta, ConnectionSource, deleteConnectionOf, publishDeath, removeConnectionSource,
+} from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
 } from '../../runtime/process-hooks';
@@ -63,7 +65,7 @@ function outboundMeta(host: string, port: number): ConnectionMeta {
 
 let warnedMatch = false;
 
-class Protector implements HookListener {
+class Protector implements HookListener, ConnectionSource {
   readonly table = new Table();
   readonly counters = new StatsCounter();
   private readonly poller: ArmedPoller;
@@ -72,6 +74,8 @@ class Protector implements HookListener {
   private readonly listeners = new Set<ListenerState>();
   /** The last handle setKeepAlive() was called on before it was protected. */
   private touched: TcpHandle | null = null;
+  /** Sockets between two connection attempts (happy eyeballs): counted once. Rare, so a WeakSet. */
+  private readonly between = new WeakSet<net.Socket>();
 
   constructor(readonly config: ProtectConfig) {
     this.poller = new ArmedPoller(this.table, pollIntervalFor);
@@ -122,7 +126,7 @@ class Protector implements HookListener {
     if (watchTagged(fd, tag, kernelOptions(timeout)) < 0) { this.counters.failed++; return; }
     t.set(fd, handle, socket ?? undefined, tag, timeout, WATCHED, performance.now());
     this.counters.protectedNow++;
-    if (socket) this.register(socket, outboundMeta(host, port));
+    if (socket) this.register(fd, socket, outboundMeta(host, port));
   }
 
   /**
@@ -142,7 +146,7 @@ class Protector implements HookListener {
     t.set(fd, handle, socket, t.nextTag(), timeout, INBOUND, performance.now());
     this.counters.protectedNow++;
     if (handle.reading !== true) this.watchLate(fd); // pauseOnConnect: Node never read it
-    this.register(socket, INBOUND_META);
+    this.register(fd, socket, INBOUND_META);
   }
 
   /** Registers an inbound socket with the deathwatch (once). */
@@ -153,12 +157,11 @@ class Protector implements HookListener {
     t.flags[fd] |= WATCHED;
   }
 
-  private register(socket: net.Socket, meta: ConnectionMeta): void {
-    const known = connectionMeta(socket);
-    if (!known || known.source !== 'protect') {
-      this.counters.protectedTotal++;
-      addConnection(socket, meta);
-    }
+  /** Into the registry: the table's slot is the entry (no Map, no object per connection). */
+  private register(fd: number, socket: net.Socket, meta: ConnectionMeta): void {
+    this.table.sockets[fd] = socket;
+    this.table.metas[fd] = meta;
+    if (!this.between.delete(socket)) this.counters.protectedTotal++;
   }
 
   private release(fd: number): void {
@@ -166,8 +169,21 @@ class Protector implements HookListener {
     this.poller.disarm(fd);
     this.table.clear(fd);
     this.counters.protectedNow--;
-    // A happy-eyeballs attempt closing while its socket goes on to the next one keeps its registry entry.
-    if (socket && (socket.destroyed || !socket.connecting)) deleteConnection(socket);
+    if (!socket) return;
+    // A happy-eyeballs attempt closing while its socket goes on to the next one: counted once.
+    if (!socket.destroyed && socket.connecting) this.between.add(socket);
+    else deleteConnectionOf(socket, 'protect'); // track() added labels to it
+  }
+
+  connectionEntries(): IterableIterator<[net.Socket, ConnectionMeta]> {
+    return this.table.entries();
+  }
+
+  connectionMetaOf(socket: net.Socket): ConnectionMeta | undefined {
+    const h = tcpHandleOf(socket);
+    if (!h) return undefined;
+    const fd = h.fd;
+    return this.table.holds(fd, h) && this.table.sockets[fd] === socket ? this.table.metas[fd] : undefined;
   }
 
   connected(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void {
@@ -181,9 +197,8 @@ class Protector implements HookListener {
   adopted(handle: TcpHandle, owner: net.Socket): void {
     const fd = handle.fd;
     if (!this.table.holds(fd, handle) || this.table.sockets[fd]) return;
-    this.table.sockets[fd] = owner;
     const host = (owner as unknown as { _host?: unknown })._host;
-    this.register(owner, outboundMeta(typeof host === 'string' ? host : owner.remoteAddress ?? '', owner.remotePort ?? 0));
+    this.register(fd, owner, outboundMeta(typeof host === 'string' ? host : owner.remoteAddress ?? '', owner.remotePort ?? 0));
   }
 
   /** A TCP server listens: its socket gets the options once, and the sockets it accepts inherit them. */
@@ -269,6 +284,7 @@ class Protector implements HookListener {
     this.stopped = true;
     removeHookListener(this);
     removeDetectorOwner(this);
+    removeConnectionSource(this);
     this.poller.stop();
     for (const fd of this.table.fds()) this.release(fd);
     for (const l of this.listeners) restoreListener(l);
@@ -292,6 +308,7 @@ export function protect(options: ProtectOptions = {}): ProtectHandle {
   const p = new Protector(config);
   addDetectorOwner(p);
   addHookListener(p);
+  addConnectionSource(p);
   const handle: ProtectHandle = {
     timeout: config.timeout,
     stop: () => p.stop(),

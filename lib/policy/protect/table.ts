@@ -9,6 +9,7 @@
  * few array slots.
  */
 import type * as net from 'node:net';
+import type { ConnectionMeta } from '../../runtime/connections';
 import type { TcpHandle } from '../../runtime/process-hooks';
 
 /** Flag bits per slot. */
@@ -29,6 +30,8 @@ function grown<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a
 export class Table {
   handles: Array<TcpHandle | undefined> = [];
   sockets: Array<net.Socket | undefined> = [];
+  /** Registry metadata of each socket (shared frozen objects). */
+  metas: Array<ConnectionMeta | undefined> = [];
   /** The registration's tag (1..2^31-1), 0 when free. */
   tags = new Int32Array(INITIAL);
   /** Timeout in force, ms. */
@@ -76,9 +79,19 @@ export class Table {
     if (this.handles[fd] === undefined) return;
     this.handles[fd] = undefined;
     this.sockets[fd] = undefined;
+    this.metas[fd] = undefined;
     this.tags[fd] = 0;
     this.flags[fd] = 0;
     this.count--;
+  }
+
+  /** Each slot's socket and metadata (the registry iterates this). */
+  *entries(): IterableIterator<[net.Socket, ConnectionMeta]> {
+    for (let fd = 0; fd < this.sockets.length; fd++) {
+      const s = this.sockets[fd];
+      const m = this.metas[fd];
+      if (s !== undefined && m !== undefined && this.handles[fd] !== undefined) yield [s, m];
+    }
   }
 
   /** Every occupied fd (for stop()). */
