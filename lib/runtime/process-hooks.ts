@@ -93,14 +93,14 @@ function install(s: HookState): void {
   wrapWriteGeneric(s, SP);
   const destroy = SP._destroy;
   if (typeof destroy === 'function') {
-    SP._destroy = function (this: net.Socket, ...args: unknown[]) {
-      const err = args[0];
+    // Fixed arity (Node's _destroy(err, cb)): no rest array per destroyed socket.
+    SP._destroy = function (this: net.Socket, err: unknown, cb: unknown) {
       if (err instanceof Error) {
         for (const l of L) {
           try { l.destroying?.(this, err); } catch (e) { report(e); }
         }
       }
-      return destroy.apply(this, args);
+      return destroy.call(this, err, cb);
     };
     s.support.destroy = true;
   }

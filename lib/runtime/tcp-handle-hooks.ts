@@ -45,8 +45,8 @@ export function wrapTcp(s: HookState, handle: object): void {
   }
   const keepAlive = proto.setKeepAlive;
   if (typeof keepAlive === 'function') {
-    proto.setKeepAlive = function (this: TcpHandle, ...args: unknown[]) {
-      const r = keepAlive.apply(this, args);
+    proto.setKeepAlive = function (this: TcpHandle, enable: unknown, delay: unknown) {
+      const r = keepAlive.call(this, enable, delay);
       for (const l of L) {
         try { l.keepAlive?.(this); } catch (e) { report(e); }
       }
@@ -56,21 +56,22 @@ export function wrapTcp(s: HookState, handle: object): void {
   }
   const readStop = proto.readStop; // inherited from LibuvStreamWrap; shadowed for TCP only
   if (typeof readStop === 'function') {
-    proto.readStop = function (this: TcpHandle, ...args: unknown[]) {
+    proto.readStop = function (this: TcpHandle) {
       for (const l of L) {
         try { l.readStopped?.(this); } catch (e) { report(e); }
       }
-      return readStop.apply(this, args);
+      return readStop.call(this);
     };
     s.support.tcpReadStop = true;
   }
   const close = proto.close; // inherited from HandleWrap; the wrap shadows it for TCP only
   if (typeof close === 'function') {
-    proto.close = function (this: TcpHandle, ...args: unknown[]) {
+    // Fixed arity (HandleWrap's close(callback)): no rest array per closed handle.
+    proto.close = function (this: TcpHandle, callback: unknown) {
       for (const l of L) {
         try { l.closing?.(this); } catch (e) { report(e); }
       }
-      return close.apply(this, args);
+      return close.call(this, callback);
     };
     s.support.tcpClose = true;
   }

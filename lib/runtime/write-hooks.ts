@@ -13,11 +13,12 @@ export function wrapWriteGeneric(s: HookState, SP: Record<string, Fn>): void {
   const L = s.listeners;
   const writeGeneric = SP._writeGeneric;
   if (typeof writeGeneric === 'function') {
-    SP._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
+    // Fixed arity (_writeGeneric(writev, data, encoding, cb)): no rest array per write.
+    SP._writeGeneric = function (this: net.Socket, writev: unknown, data: unknown, encoding: unknown, cb: unknown) {
       for (const l of L) {
         try { l.writing?.(this); } catch (e) { report(e); }
       }
-      return writeGeneric.apply(this, args);
+      return writeGeneric.call(this, writev, data, encoding, cb);
     };
     s.support.write = true;
   }
