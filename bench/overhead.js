@@ -19,6 +19,7 @@
 //
 // usage: node bench/overhead.js [--pairs=5] [--requests=4000] [--only=server-new,client-new]
 //        [--register=path/to/register.js] [--json]
+//        [--chunked [--chunks=40] [--chunk=250]]  both variants at once, taking turns in small chunks
 //        [--syscalls]  per-request syscall counts of the measured process under strace -f -c instead
 const { fork } = require('node:child_process');
 const http = require('node:http');
@@ -122,6 +123,25 @@ async function load(port, count, agent, lat) {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   return performance.now() - t0;
+}
+
+// A load generator driven chunk by chunk (--chunked): {type:'load', port, count, keep} -> {type:'loaded', ...}.
+function driverMain() {
+  const agents = { 0: false, 1: new http.Agent({ keepAlive: true, maxSockets: PARALLEL }) };
+  process.on('message', async (m) => {
+    if (m.type === 'exit') process.exit(0);
+    if (m.type !== 'load') return;
+    try {
+      const lat = new Float64Array(m.count);
+      const c0 = process.cpuUsage();
+      const wallMs = await load(m.port, m.count, agents[m.keep ? 1 : 0], lat);
+      const cpu = cpuUs(process.cpuUsage(c0));
+      process.send({ type: 'loaded', cpuUs: cpu, wallMs, rss: process.memoryUsage().rss, lat: Array.from(lat) });
+    } catch (err) {
+      process.send({ type: 'loaded', error: String(err && err.stack || err) });
+    }
+  });
+  process.send({ type: 'ready' });
 }
 
 function clientMain() {
@@ -228,11 +248,87 @@ async function syscalls(only, requests) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * --chunked: both variants run at the same time and take turns in small
+ * chunks (default 40 chunks of 250 requests each, order alternating), so a
+ * change in the machine's load hits both alike. Server workloads: a plain and
+ * a preloaded server, one plain load generator alternating between them, each
+ * server's CPU summed over its own chunks. Client workload: a plain and a
+ * preloaded generator alternating against one plain server.
+ */
+async function chunkedRun(workload, chunks, size) {
+  const ask = (child, msg, type) => { const p = once(child, type); child.send(msg); return p; };
+  const keep = workload === 'server-keep' ? 1 : 0;
+  const acc = { plain: { cpu: 0, req: 0, lat: [] }, preload: { cpu: 0, req: 0, lat: [] } };
+  const ratios = [];
+  let rss = {};
+  const procs = [];
+  try {
+    if (workload === 'client-new') {
+      const server = spawn('server', false); procs.push(server);
+      const { port } = await once(server, 'ready');
+      const gens = { plain: spawn('driver', false), preload: spawn('driver', true) };
+      procs.push(gens.plain, gens.preload);
+      await Promise.all([once(gens.plain, 'ready'), once(gens.preload, 'ready')]);
+      for (const k of ['plain', 'preload']) await ask(gens[k], { type: 'load', port, count: 1000, keep }, 'loaded'); // warm-up
+      for (let i = 0; i < chunks; i++) {
+        const per = {};
+        for (const k of i % 2 ? ['preload', 'plain'] : ['plain', 'preload']) {
+          const r = await ask(gens[k], { type: 'load', port, count: size, keep }, 'loaded');
+          if (r.error) throw new Error(r.error);
+          acc[k].cpu += r.cpuUs; acc[k].req += size; acc[k].lat.push(...r.lat); per[k] = r.cpuUs / size;
+          rss[k] = r.rss;
+        }
+        ratios.push(per.preload / per.plain);
+      }
+    } else {
+      const servers = { plain: spawn('server', false), preload: spawn('server', true) };
+      procs.push(servers.plain, servers.preload);
+      const ports = { plain: (await once(servers.plain, 'ready')).port, preload: (await once(servers.preload, 'ready')).port };
+      const gen = spawn('driver', false); procs.push(gen);
+      await once(gen, 'ready');
+      for (const k of ['plain', 'preload']) await ask(gen, { type: 'load', port: ports[k], count: 1000, keep }, 'loaded'); // warm-up
+      for (let i = 0; i < chunks; i++) {
+        const per = {};
+        for (const k of i % 2 ? ['preload', 'plain'] : ['plain', 'preload']) {
+          await ask(servers[k], { type: 'begin' }, 'begun');
+          const r = await ask(gen, { type: 'load', port: ports[k], count: size, keep }, 'loaded');
+          if (r.error) throw new Error(r.error);
+          await new Promise((res) => setTimeout(res, 20)); // the last closes reach the server
+          const e = await ask(servers[k], { type: 'end' }, 'ended');
+          acc[k].cpu += e.cpuUs; acc[k].req += e.requests; acc[k].lat.push(...r.lat); per[k] = e.cpuUs / e.requests;
+          rss[k] = e.rss;
+        }
+        ratios.push(per.preload / per.plain);
+      }
+    }
+  } finally {
+    for (const p of procs) { try { p.send({ type: 'exit' }); } catch { /* gone */ } }
+  }
+  const pct = (xs, q) => { const a = Float64Array.from(xs).sort(); return a[Math.floor(a.length * q)]; };
+  const row = (k) => ({ cpuPerReqUs: acc[k].cpu / acc[k].req, p50ms: pct(acc[k].lat, 0.5), p99ms: pct(acc[k].lat, 0.99), rssMB: rss[k] / 1048576 });
+  return { plain: row('plain'), preload: row('preload'), ratios, totalRatio: (acc.preload.cpu / acc.preload.req) / (acc.plain.cpu / acc.plain.req) };
+}
+
+async function chunkedMain(only) {
+  const chunks = Number(arg('chunks', '40'));
+  const size = Number(arg('chunk', '250'));
+  const f = (x, d = 1) => x.toFixed(d);
+  console.log(`| workload (chunked: ${chunks} x ${size} requests each, same time) | CPU/request plain µs | preload µs | ratio of totals | median chunk ratio (p25-p75) | p50 plain/preload ms | p99 plain/preload ms | RSS plain MB | RSS +MB |`);
+  console.log('|---|---:|---:|---:|---:|---|---|---:|---:|');
+  for (const w of only) {
+    const r = await chunkedRun(w, chunks, size);
+    const q = (p) => { const a = [...r.ratios].sort((x, y) => x - y); return a[Math.floor(a.length * p)]; };
+    console.log(`| ${w} | ${f(r.plain.cpuPerReqUs)} | ${f(r.preload.cpuPerReqUs)} | **${f(r.totalRatio, 3)}** | ${f(median(r.ratios), 3)} (${f(q(0.25), 2)}-${f(q(0.75), 2)}) | ${f(r.plain.p50ms, 2)} / ${f(r.preload.p50ms, 2)} | ${f(r.plain.p99ms, 2)} / ${f(r.preload.p99ms, 2)} | ${f(r.plain.rssMB)} | ${f(r.preload.rssMB - r.plain.rssMB)} |`);
+  }
+}
+
 async function main() {
   const pairs = Number(arg('pairs', '5'));
   const requests = Number(arg('requests', '4000'));
   const only = arg('only', 'server-new,server-keep,client-new').split(',');
   if (process.argv.includes('--syscalls')) return syscalls(only, Number(arg('requests', '2000')));
+  if (process.argv.includes('--chunked')) return chunkedMain(only);
   const out = {};
   for (const workload of only) {
     const n = workload === 'client-new' ? 3000 : workload === 'server-keep' ? requests * 3 : requests;
@@ -268,4 +364,5 @@ async function main() {
 const role = process.argv[2];
 if (role === 'server') serverMain();
 else if (role === 'client') clientMain();
+else if (role === 'driver') driverMain();
 else main().catch((e) => { console.error(e); process.exit(1); });
