@@ -4,14 +4,15 @@
  */
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
-import { applyFd, ProtectKernelOptions, watchTagged } from '../../kernel/deathwatch';
+import { applyFd, watchTagged } from '../../kernel/deathwatch';
 import {
   addConnectionSource, ConnectionMeta, ConnectionSource, deleteConnectionOf, publishDeath, removeConnectionSource,
 } from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
 } from '../../runtime/process-hooks';
-import { kernelOptionsFor, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
+import { kernelOptions, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
+import { INBOUND_META, outboundMeta } from './meta';
 import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, reapply, removeDetectorOwner } from './detector';
 import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
@@ -27,40 +28,6 @@ export interface ProtectHandle {
   stop(): void;
   /** Counters and the detection-latency summary. */
   stats(): ProtectStats;
-}
-
-/**
- * The kernel options per timeout, as protect() sets them: TCP_KEEPCNT is left
- * alone (keepCount 0) because with TCP_USER_TIMEOUT set the kernel's
- * keepalive timer never reads it (see failFastOptions): one syscall less.
- */
-const kernelOptionCache = new Map<number, ProtectKernelOptions>();
-export function kernelOptions(timeout: number): ProtectKernelOptions {
-  let o = kernelOptionCache.get(timeout);
-  if (!o) { o = Object.freeze({ ...kernelOptionsFor(timeout), keepCount: 0 }); kernelOptionCache.set(timeout, o); }
-  return o;
-}
-
-/**
- * Shared, frozen registry metadata: per (host, port) for outbound connections
- * (two Map lookups, no key string per connection); one object for every
- * inbound one (the collectors name an inbound peer by its address, read from
- * the socket only when they need it, and never by its ephemeral port).
- */
-const metaCache = new Map<string, Map<number, ConnectionMeta>>();
-let metaCount = 0;
-const INBOUND_META: ConnectionMeta = Object.freeze({ direction: 'inbound', source: 'protect' });
-function outboundMeta(host: string, port: number): ConnectionMeta {
-  let byPort = metaCache.get(host);
-  let m = byPort?.get(port);
-  if (!m) {
-    if (metaCount >= 4096) { metaCache.clear(); metaCount = 0; byPort = undefined; }
-    if (!byPort) { byPort = new Map(); metaCache.set(host, byPort); }
-    m = Object.freeze({ direction: 'outbound' as const, source: 'protect' as const, host, port });
-    byPort.set(port, m);
-    metaCount++;
-  }
-  return m;
 }
 
 let warnedMatch = false;
