@@ -55,7 +55,8 @@ export interface ConnectionSource {
   connectionMetaOf(socket: Socket): ConnectionMeta | undefined;
 }
 
-const sources: ConnectionSource[] = [];
+/** Shared by every loaded copy too: a collector of one copy counts the other's protect(). */
+const sources = shared.sources as ConnectionSource[];
 
 /** Adds a producer's own table to the registry. */
 export function addConnectionSource(source: ConnectionSource): void {

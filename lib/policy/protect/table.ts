@@ -14,6 +14,7 @@
 import type * as net from 'node:net';
 import type { ConnectionMeta } from '../../runtime/connections';
 import { cookieOrZero } from '../../kernel/deathwatch';
+import { rememberedHandleCookie } from '../../kernel/identity';
 import type { TcpHandle } from '../../runtime/process-hooks';
 
 /** Flag bits per slot. */
@@ -120,11 +121,19 @@ export class Table {
    * SO_COOKIE of the socket in slot `fd`, read once (the first time a batch
    * read of it is needed) and kept until the slot is cleared; 0n for a free
    * slot or an fd whose cookie cannot be read (a batch read of 0n reads nothing).
+   * The close hook clears the slot before Node's fd number can be reused; an fd
+   * closed behind Node's back is caught only if the package saw the handle's
+   * cookie before (kernel/identity), since nothing was read at registration.
    */
   cookieOf(fd: number): bigint {
     if (this.handles[fd] === undefined) return 0n;
     let c = this.cookies[fd];
-    if (c === 0n) { c = cookieOrZero(fd); this.cookies[fd] = c; }
+    if (c === 0n) {
+      // The cookie remembered at the package's first sight of this handle (tcpInfo(), watch()...) if any:
+      // an fd closed behind Node's back and reused since is then refused (ESTALE), not read as this socket.
+      c = rememberedHandleCookie(this.handles[fd] as object) ?? cookieOrZero(fd);
+      this.cookies[fd] = c;
+    }
     return c;
   }
 
