@@ -25,7 +25,8 @@
   X(readFilesInNetns, JsReadFilesInNetns) \
   X(deathwatchOpen, JsDeathwatchOpen)     \
   X(deathwatchAdd, JsDeathwatchAdd)       \
-  X(deathwatchApply, JsDeathwatchApply)
+  X(deathwatchApply, JsDeathwatchApply)   \
+  X(deathwatchWatch, JsDeathwatchWatch)
 
 namespace tv {
 #define TV_DECLARE(js, fn) Napi::Value fn(const Napi::CallbackInfo& info);

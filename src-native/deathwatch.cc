@@ -203,6 +203,29 @@ Napi::Value JsDeathwatchAdd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(cookie));
 }
 
+// deathwatchWatch(fd, tag, userTimeoutMs, keepIdleS, keepIntervalS, keepCount, rtoMaxMs)
+//   -> 0 or -errno. protect()'s per-connection call: sets the options when
+//   userTimeoutMs > 0 (KEEPCNT only when keepCount > 0), then registers the fd
+//   tagged (fd, tag) when tag >= 0. No SO_COOKIE: the caller's tag (a
+//   generation number it keeps per fd) tells a reused fd number apart, and
+//   its close hook takes the fd out of its table before the number can be reused.
+Napi::Value JsDeathwatchWatch(const Napi::CallbackInfo& info) {
+  RequireArgs(info, 7);
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0);
+  int32_t tag = ArgInt32(info, 1, "tag");
+  ProtectOptions o = ArgOptions(info, 2);
+  Deathwatch* dw = Find(env);
+  if (dw == nullptr) throw Napi::Error::New(env, "deathwatchOpen() first");
+  if (o.user_timeout_ms > 0) {
+    int r = ApplyProtectOptions(fd, o);
+    if (r < 0) return Napi::Number::New(env, r);
+  }
+  if (tag < 0) return Napi::Number::New(env, 0);
+  const uint64_t t = (static_cast<uint64_t>(static_cast<uint32_t>(tag)) << 32) | static_cast<uint32_t>(fd);
+  return Napi::Number::New(env, EpollAddDeathwatch(dw->epfd, fd, t));
+}
+
 // deathwatchApply(fd, userTimeoutMs, keepIdleS, keepIntervalS, keepCount, rtoMaxMs) -> 0 or -errno.
 Napi::Value JsDeathwatchApply(const Napi::CallbackInfo& info) {
   RequireArgs(info, 6);

@@ -110,7 +110,10 @@ int ApplyProtectOptions(int fd, const ProtectOptions& o) {
   int r = SetSockOpt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o.keep_idle_s, sizeof(int));
   if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o.keep_intvl_s, sizeof(int));
-  if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o.keep_cnt, sizeof(int));
+  // With TCP_USER_TIMEOUT set the keepalive timer ignores KEEPCNT (it aborts at
+  // the first tick with a probe out and nothing heard for the user timeout):
+  // keepCount 0 skips the call.
+  if (r == 0 && o.keep_cnt > 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o.keep_cnt, sizeof(int));
   if (r == 0) r = SetSockOpt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &o.user_timeout_ms, sizeof(int));
   if (r == 0 && o.rto_max_ms > 0) {
     int q = SetSockOpt(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &o.rto_max_ms, sizeof(int));

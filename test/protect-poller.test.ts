@@ -2,7 +2,10 @@
  * The data-outstanding poller of protect(), on real loopback sockets: an fd
  * number reused by a new socket while the old one's entry is still queued
  * must not disarm the new socket (regression: the stale entry cleared the
- * slot's ARMED flag, and the new socket's own entry was then dropped).
+ * slot's ARMED flag, and the new socket's own entry was then dropped); and
+ * the SO_COOKIE the table reads lazily (at the first arm, not at
+ * registration) is the socket's own, never the one an earlier socket on the
+ * same fd number left behind.
  */
 import * as net from 'node:net';
 import { ArmedPoller } from '../lib/policy/protect/detector';
@@ -34,7 +37,7 @@ test('a reused fd number keeps the new socket armed', async () => {
   try {
     const a = await connect();
     const fd = fdOf(a);
-    table.set(fd, {} as never, a, Number(native.cookie(fd)), 60_000, 0, 0);
+    table.set(fd, {} as never, a, table.nextTag(), 60_000, 0, 0);
     poller.arm(fd);
     // a goes away; b gets the same fd number before the poller's next tick.
     await new Promise((r) => { a.once('close', r); a.destroy(); });
@@ -45,12 +48,51 @@ test('a reused fd number keeps the new socket armed', async () => {
       if (fdOf(c) === fd) b = c;
     }
     expect(b).not.toBeNull();
-    table.set(fd, {} as never, b!, Number(native.cookie(fd)), 60_000, 0, 0);
+    table.set(fd, {} as never, b!, table.nextTag(), 60_000, 0, 0);
     b!.write(Buffer.alloc(8 << 20)); // the peer never reads: data stays outstanding
     await new Promise((r) => setTimeout(r, 50));
     poller.arm(fd);
     expect(poller.size).toBe(2); // the stale entry and b's
     poller.tick();
+    expect(poller.size).toBe(1);
+    expect(table.flags[fd] & ARMED).toBe(ARMED);
+  } finally {
+    poller.stop();
+  }
+});
+
+test('the lazily read cookie is the socket\'s own: a reused fd number never inherits the old one', async () => {
+  const table = new Table();
+  const poller = new ArmedPoller(table, () => 1000);
+  try {
+    const a = await connect();
+    const fd = fdOf(a);
+    const cookieA = native.cookie(fd) as bigint;
+    table.set(fd, {} as never, a, table.nextTag(), 60_000, 0, 0);
+    expect(table.cookies[fd]).toBe(0n); // registration reads no cookie
+    a.write(Buffer.alloc(8 << 20));
+    poller.arm(fd);
+    expect(table.cookies[fd]).toBe(cookieA); // the first batch read needed it
+    // a closes: what the close hook does (controller.release).
+    await new Promise((r) => { a.once('close', r); a.destroy(); });
+    poller.disarm(fd);
+    table.clear(fd);
+    expect(table.cookies[fd]).toBe(0n);
+    expect(poller.size).toBe(0);
+    let b: net.Socket | null = null;
+    for (let i = 0; i < 20 && !b; i++) {
+      const c = await connect();
+      if (fdOf(c) === fd) b = c;
+    }
+    expect(b).not.toBeNull();
+    const cookieB = native.cookie(fd) as bigint;
+    expect(cookieB).not.toBe(cookieA);
+    table.set(fd, {} as never, b!, table.nextTag(), 60_000, 0, 0);
+    b!.write(Buffer.alloc(8 << 20)); // the peer never reads: data stays outstanding
+    await new Promise((r) => setTimeout(r, 50));
+    poller.arm(fd);
+    expect(table.cookieOf(fd)).toBe(cookieB);
+    poller.tick(); // read with b's cookie: errno 0, data outstanding, still watched
     expect(poller.size).toBe(1);
     expect(table.flags[fd] & ARMED).toBe(ARMED);
   } finally {

@@ -15,7 +15,7 @@ const CALLS = Number(process.env.FUZZ_CALLS ?? 1_000_000);
 interface FuzzReport {
   seed: number; calls: number; typed: number; wrongType: number; batchRecords: number;
   staleChecks: number; liveChecks: number; errnos: Record<string, number>; failures: unknown[]; elapsedMs: number;
-  inspectRecords: number; inspectLive: number; deathwatchAdds: number; deathwatchCookies: number; deathwatchApplies: number;
+  inspectRecords: number; inspectLive: number; deathwatchAdds: number; deathwatchCookies: number; deathwatchApplies: number; deathwatchWatches: number;
   netnsFiles: number; pidfdOpens: number; deathEvents: number; pidfd: boolean; inspectOffsets: number;
 }
 
@@ -57,6 +57,7 @@ describe('native fuzz (child process)', () => {
     expect(report.deathwatchCookies).toBeGreaterThan(0);
     expect(report.deathwatchAdds).toBeGreaterThan(report.deathwatchCookies);
     expect(report.deathwatchApplies).toBeGreaterThan(0);
+    expect(report.deathwatchWatches).toBeGreaterThan(0);
     expect(report.deathEvents).toBeGreaterThan(0);
     expect(report.netnsFiles).toBeGreaterThan(0);
     expect(report.pidfdOpens).toBeGreaterThan(0);

@@ -118,13 +118,20 @@ export interface NativeBinding {
   deathwatchAdd(fd: number, userTimeoutMs: number, keepIdleS: number, keepIntervalS: number, keepCount: number, rtoMaxMs: number): number;
   /** The options of deathwatchAdd only (after a client's setKeepAlive): 0 or -errno. */
   deathwatchApply(fd: number, userTimeoutMs: number, keepIdleS: number, keepIntervalS: number, keepCount: number, rtoMaxMs: number): number;
+  /**
+   * protect()'s per-connection call: sets the options of deathwatchAdd when
+   * userTimeoutMs > 0 (TCP_KEEPCNT only when keepCount > 0), then adds the fd
+   * to the deathwatch tagged `tag` (0..2^31-1, reported in place of the cookie's
+   * low bits) when tag >= 0. No SO_COOKIE read. 0 or -errno.
+   */
+  deathwatchWatch(fd: number, tag: number, userTimeoutMs: number, keepIdleS: number, keepIntervalS: number, keepCount: number, rtoMaxMs: number): number;
   readonly constants: NativeConstants;
 }
 
 const ROOT = join(__dirname, '..', '..');
 const METHODS = [
   'getsockopt', 'setsockopt', 'setsockoptInt', 'cookie', 'queues', 'tcpInfo', 'readBatch', 'pidfdOpen', 'inspectFds', 'readFilesInNetns',
-  'deathwatchOpen', 'deathwatchAdd', 'deathwatchApply',
+  'deathwatchOpen', 'deathwatchAdd', 'deathwatchApply', 'deathwatchWatch',
 ] as const;
 let loaded: NativeBinding | undefined;
 

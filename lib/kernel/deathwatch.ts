@@ -7,8 +7,10 @@
  * idle sockets cost nothing and the deathwatch never keeps the process alive.
  * The addon closes each thread's poll before that thread's env is torn down.
  *
- * The options protect() relies on are set in the same native call that reads
- * SO_COOKIE and registers the fd.
+ * The options the engine relies on are set in the same native call that
+ * registers the fd, tagged with the caller's generation number
+ * ({@link watchTagged}: no SO_COOKIE read; the engine reads the cookie only
+ * when it first needs a batch read, {@link cookieOrZero}).
  */
 import { native } from './binding';
 import { check } from '../common/errors';
@@ -28,8 +30,8 @@ export interface ProtectKernelOptions {
   readonly rtoMax: number;
 }
 
-/** Called once per event: the fd, the low 32 bits of the cookie it was registered with, epoll revents. */
-export type VerdictHandler = (fd: number, cookieLow: number, revents: number) => void;
+/** Called once per event: the fd, the tag it was registered with (watchTagged), epoll revents. */
+export type VerdictHandler = (fd: number, tag: number, revents: number) => void;
 
 const EVENTS_PER_CALL = 256;
 const out = new Float64Array(3 * EVENTS_PER_CALL);
@@ -54,7 +56,7 @@ function onEvents(count: number): void {
 export function openDeathwatch(onVerdict: VerdictHandler): void {
   handler = onVerdict;
   // Outside Node (Bun aborts the whole process on the addon's first uv_poll
-  // call) there is no epoll set: watchFd() only sets the options, and deaths
+  // call) there is no epoll set: watchTagged() only sets the options, and deaths
   // come from the runtime's own reads and the armed poller.
   if (!protectSupported()) return;
   if (opened) return;
@@ -62,13 +64,17 @@ export function openDeathwatch(onVerdict: VerdictHandler): void {
   opened = true;
 }
 
-/** Sets the options, reads SO_COOKIE and watches `fd`: the cookie (> 0), or -errno. */
-export function watchFd(fd: number, o: ProtectKernelOptions): number {
-  if (opened) return native.deathwatchAdd(fd, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);
-  const r = applyFd(fd, o);
-  if (r < 0) return r;
-  const cookie = native.cookie(fd);
-  return typeof cookie === 'bigint' ? Number(cookie) : cookie;
+/**
+ * protect()'s per-connection call: sets the options `o` (none when null;
+ * TCP_KEEPCNT only when `o.keepCount` > 0), then watches `fd` tagged `tag`
+ * (0..2^31-1, what the verdict reports in place of the cookie's low bits)
+ * when `tag` >= 0. No SO_COOKIE read. 0 or -errno.
+ */
+export function watchTagged(fd: number, tag: number, o: ProtectKernelOptions | null): number {
+  // No epoll set (outside Node): the options only (deathwatchWatch needs deathwatchOpen).
+  if (!opened) return o === null ? 0 : applyFd(fd, o);
+  if (o === null) return native.deathwatchWatch(fd, tag, 0, 0, 0, 0, 0);
+  return native.deathwatchWatch(fd, tag, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);
 }
 
 /** Sets the options again (after a client's setKeepAlive overwrote them): 0 or -errno. */
@@ -76,9 +82,10 @@ export function applyFd(fd: number, o: ProtectKernelOptions): number {
   return native.deathwatchApply(fd, o.userTimeout, o.keepIdleS, o.keepIntervalS, o.keepCount, o.rtoMax);
 }
 
-/** Low 32 bits of a cookie, as the deathwatch reports it. */
-export function cookieLow(cookie: number): number {
-  return cookie % 0x1_0000_0000;
+/** SO_COOKIE of `fd`, or 0n when it cannot be read (kernel/batch never reads an entry with 0n). */
+export function cookieOrZero(fd: number): bigint {
+  const c = native.cookie(fd);
+  return typeof c === 'bigint' ? c : 0n;
 }
 
 const soErrorBuf = Buffer.alloc(4);

@@ -50,6 +50,11 @@ export function rememberedCookie(socket: net.Socket): bigint | undefined {
   return h ? seen.get(h) : undefined;
 }
 
+/** The cookie remembered for a TCP `handle` at the package's first sight of it, or undefined. */
+export function rememberedHandleCookie(handle: object): bigint | undefined {
+  return seen.get(handle);
+}
+
 /**
  * The cookie of `socket` at `fd` (default: its current fd), checked against
  * the one remembered for its handle; remembered on first sight. Throws

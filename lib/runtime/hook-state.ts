@@ -9,6 +9,8 @@ import { handleOf } from '../kernel/fd';
 /** A libuv TCP handle as Node's JS sees it (TCPWrap). */
 export interface TcpHandle {
   readonly fd: number;
+  /** Node's own flag: true while it reads the handle. */
+  readonly reading?: boolean;
   getsockname?(out: Record<string, unknown>): number;
 }
 
@@ -22,6 +24,13 @@ export interface HookListener {
   keepAlive?(handle: TcpHandle, enable?: unknown, delaySeconds?: unknown): void;
   /** `socket.setKeepAlive(enable, delayMs)` is being called (the application's own arguments, before Node rounds them). */
   settingKeepAlive?(socket: net.Socket, enable: unknown, delayMs: unknown): void;
+  /**
+   * `server` is listening on the TCP `handle` (listen(2) just returned; the
+   * `net.server.listen` tracing channel, Node 20.17+/22.?; never called where it is missing).
+   */
+  listening?(server: net.Server, handle: TcpHandle): void;
+  /** Node stopped reading `handle` (readStop: a pause, back-pressure, pauseOnConnect). */
+  readStopped?(handle: TcpHandle): void;
   /** `handle` is being closed (its fd is still open). */
   closing?(handle: TcpHandle): void;
   /** The application wrote to `socket`. */
@@ -49,6 +58,8 @@ export interface HookSupport {
   tcpConnect: boolean;
   tcpKeepAlive: boolean;
   tcpClose: boolean;
+  tcpReadStop: boolean;
+  serverListen: boolean;
   write: boolean;
   http2Request: boolean;
   destroy: boolean;

@@ -23,6 +23,8 @@
  * - `net.Socket.prototype._destroy`: an error Node got from the kernel; then
  *   the destroy listeners of the socket itself (runtime/socket-hooks).
  * - diagnostics_channel `net.server.socket`: an accepted connection.
+ * - tracing channel `net.server.listen` (asyncEnd): a TCP server listens.
+ * - `TCP.prototype.readStop`: Node stopped reading a handle.
  * - `http2.connect`, to reach `ClientHttp2Session.prototype.request` once:
  *   an HTTP/2 session writes to its socket from C++, so `_writeGeneric` never
  *   sees a request; each request counts as a write to the session's socket.
@@ -39,8 +41,8 @@
  * and the public functions, and re-exports the rest.
  */
 import * as net from 'node:net';
-import { subscribe } from 'node:diagnostics_channel';
-import { each, Fn, HookListener, HookState, HookSupport, listenersOf, ownerIn, report, tcpHandleOf } from './hook-state';
+import * as dc from 'node:diagnostics_channel';
+import { each, Fn, HookListener, HookState, HookSupport, listenersOf, ownerIn, report, TcpHandle, tcpHandleOf } from './hook-state';
 import { wrapTcp } from './tcp-handle-hooks';
 import { wrapHttp2, wrapWriteGeneric } from './write-hooks';
 
@@ -62,8 +64,8 @@ function state(): HookState {
     s = {
       version: 1, listeners: [], tcpProto: null, ownerSymbol: null, claims: new WeakSet(),
       support: {
-        tcpConnect: false, tcpKeepAlive: false, tcpClose: false, write: false, http2Request: false, destroy: false, serverChannel: false,
-        socketKeepAlive: false,
+        tcpConnect: false, tcpKeepAlive: false, tcpClose: false, tcpReadStop: false, serverListen: false, write: false, http2Request: false,
+        destroy: false, serverChannel: false, socketKeepAlive: false,
       },
     };
     Object.defineProperty(g, STATE_KEY, { value: s, enumerable: false });
@@ -101,9 +103,10 @@ function install(s: HookState): void {
   wrapWriteGeneric(s, SP);
   const destroy = SP._destroy;
   if (typeof destroy === 'function') {
-    SP._destroy = function (this: net.Socket, ...args: unknown[]) {
+    // Fixed arity (Node's _destroy(err, cb)): no rest array per destroyed socket.
+    SP._destroy = function (this: net.Socket, error: unknown, cb: unknown) {
       // Any object: an error Node made in another realm (a vm context, jest) is no `instanceof Error` here.
-      const err = typeof args[0] === 'object' && args[0] !== null ? args[0] as Error : null;
+      const err = typeof error === 'object' && error !== null ? error as Error : null;
       if (err) {
         for (const l of L) {
           try { l.destroying?.(this, err); } catch (e) { report(e); }
@@ -115,7 +118,7 @@ function install(s: HookState): void {
         each(own.destroy.filter((d) => d.phase === 'augment').map((d) => d.fn), e);
         each(own.destroy.filter((d) => d.phase === 'observe').map((d) => d.fn), e);
       }
-      return destroy.apply(this, args);
+      return destroy.call(this, error, cb);
     };
     s.support.destroy = true;
   }
@@ -131,9 +134,10 @@ function install(s: HookState): void {
   }
   wrapHttp2(s);
   try {
-    subscribe('net.server.socket', (message) => {
+    dc.subscribe('net.server.socket', (message) => {
       const socket = (message as { socket?: unknown }).socket;
       if (!(socket instanceof net.Socket)) return;
+      if (!s.tcpProto) { const h = tcpHandleOf(socket); if (h) wrapTcp(s, h); } // a server that listened before the hooks
       for (const l of L) {
         try { l.accepted?.(socket); } catch (e) { report(e); }
       }
@@ -141,6 +145,34 @@ function install(s: HookState): void {
     s.support.serverChannel = true;
   } catch {
     // diagnostics_channel.subscribe is missing (Node < 18.7): servers are not covered.
+  }
+  subscribeListen(s);
+}
+
+/**
+ * The `net.server.listen` tracing channel's asyncEnd is published right after
+ * listen(2) returns, with `server._handle` the listening handle: the TCP
+ * prototype is wrapped there (so close/readStop/setKeepAlive of accepted
+ * sockets are seen from the first one) and listeners see the listener.
+ */
+function subscribeListen(s: HookState): void {
+  const tracing = (dc as { tracingChannel?: (name: string) => { asyncEnd: { subscribe(fn: (m: unknown) => void): void } } }).tracingChannel;
+  if (typeof tracing !== 'function') return;
+  try {
+    tracing('net.server.listen').asyncEnd.subscribe((message) => {
+      const server = (message as { server?: unknown }).server;
+      if (!(server instanceof net.Server)) return;
+      const h = (server as unknown as { _handle?: unknown })._handle as TcpHandle | null | undefined;
+      if (!h || typeof h.fd !== 'number' || h.fd < 0) return; // a pipe, or a cluster worker's round-robin stand-in
+      if (!s.tcpProto) wrapTcp(s, h);
+      if (Object.getPrototypeOf(h) !== s.tcpProto) return;
+      s.support.serverListen = true;
+      for (const l of s.listeners) {
+        try { l.listening?.(server, h); } catch (e) { report(e); }
+      }
+    });
+  } catch {
+    // No such channel (older Node): accepted sockets get their options one by one.
   }
 }
 

@@ -18,7 +18,7 @@ import { Channel, channel } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 
 /** Layout version of {@link SharedState}; bump it when the shape of any member changes. */
-export const SHARED_VERSION = 1;
+export const SHARED_VERSION = 2;
 
 const KEY = Symbol.for('tcp-vitals.shared-state');
 
@@ -30,6 +30,8 @@ export interface SharedState {
   readonly version: typeof SHARED_VERSION;
   /** Registered connections and their metadata (runtime/connections). */
   readonly connections: Map<Socket, unknown>;
+  /** Producers whose own tables the registry iterates with the map (runtime/connections ConnectionSource; layout 2). */
+  readonly sources: unknown[];
   /** protect.scope()'s storage: `{ timeout }` of the innermost scope. */
   readonly scopes: AsyncLocalStorage<{ readonly timeout: number }>;
   /** The diagnostics channel of {@link DEATH_CHANNEL}. */
@@ -37,7 +39,7 @@ export interface SharedState {
 }
 
 function create(): SharedState {
-  return { version: SHARED_VERSION, connections: new Map(), scopes: new AsyncLocalStorage(), deathChannel: channel(DEATH_CHANNEL) };
+  return { version: SHARED_VERSION, connections: new Map(), sources: [], scopes: new AsyncLocalStorage(), deathChannel: channel(DEATH_CHANNEL) };
 }
 
 function resolve(): SharedState {

@@ -1,8 +1,9 @@
 /**
  * The TCP handle wraps of runtime/process-hooks: `TCP.prototype.connect` /
  * `connect6` (the fd exists and the SYN is out; a happy-eyeballs attempt
- * without an owner yet is adopted when it completes), `setKeepAlive` and
- * `close`. Installed once, with the first outbound connect.
+ * without an owner yet is adopted when it completes), `setKeepAlive`,
+ * `readStop` and `close`. Installed once, with the first outbound connect or
+ * the first TCP server that listens or accepts, whichever comes first.
  */
 import { Fn, HookListener, HookState, ownerIn, report, TcpHandle } from './hook-state';
 
@@ -55,22 +56,33 @@ export function wrapTcp(s: HookState, handle: object): void {
   }
   const keepAlive = proto.setKeepAlive;
   if (typeof keepAlive === 'function') {
-    proto.setKeepAlive = function (this: TcpHandle, ...args: unknown[]) {
-      const r = keepAlive.apply(this, args);
+    proto.setKeepAlive = function (this: TcpHandle, enable: unknown, delay: unknown) {
+      const r = keepAlive.call(this, enable, delay);
       for (const l of L) {
-        try { l.keepAlive?.(this, args[0], args[1]); } catch (e) { report(e); }
+        try { l.keepAlive?.(this, enable, delay); } catch (e) { report(e); }
       }
       return r;
     };
     s.support.tcpKeepAlive = true;
   }
+  const readStop = proto.readStop; // inherited from LibuvStreamWrap; shadowed for TCP only
+  if (typeof readStop === 'function') {
+    proto.readStop = function (this: TcpHandle) {
+      for (const l of L) {
+        try { l.readStopped?.(this); } catch (e) { report(e); }
+      }
+      return readStop.call(this);
+    };
+    s.support.tcpReadStop = true;
+  }
   const close = proto.close; // inherited from HandleWrap; the wrap shadows it for TCP only
   if (typeof close === 'function') {
-    proto.close = function (this: TcpHandle, ...args: unknown[]) {
+    // Fixed arity (HandleWrap's close(callback)): no rest array per closed handle.
+    proto.close = function (this: TcpHandle, callback: unknown) {
       for (const l of L) {
         try { l.closing?.(this); } catch (e) { report(e); }
       }
-      return close.apply(this, args);
+      return close.call(this, callback);
     };
     s.support.tcpClose = true;
   }

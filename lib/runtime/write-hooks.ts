@@ -30,16 +30,17 @@ export function wrapWriteGeneric(s: HookState, SP: Record<string, Fn>): void {
   const L = s.listeners;
   const writeGeneric = SP._writeGeneric;
   if (typeof writeGeneric === 'function') {
-    SP._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
+    // Fixed arity (_writeGeneric(writev, data, encoding, cb)): no rest array per write.
+    SP._writeGeneric = function (this: net.Socket, writev: unknown, data: unknown, encoding: unknown, cb: unknown) {
       for (const l of L) {
         try { l.writing?.(this); } catch (e) { report(e); }
       }
       const own = listenersOf(this);
       if (own && !this.connecting) {
-        if (own.write.length) each(own.write, chunksOf(args[0], args[1], args[2]));
-        if (own.written.length && typeof args[3] === 'function') args[3] = completed(own, args[3] as (err?: Error | null) => void);
+        if (own.write.length) each(own.write, chunksOf(writev, data, encoding));
+        if (own.written.length && typeof cb === 'function') cb = completed(own, cb as (err?: Error | null) => void);
       }
-      return writeGeneric.apply(this, args);
+      return writeGeneric.call(this, writev, data, encoding, cb);
     };
     s.support.write = true;
   }

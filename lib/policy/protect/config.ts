@@ -149,3 +149,15 @@ export function kernelOptionsFor(timeout: number): ProtectKernelOptions {
 export function pollIntervalFor(timeout: number): number {
   return Math.min(1000, Math.max(100, Math.round(timeout / 10)));
 }
+
+/**
+ * The kernel options per timeout, as protect() sets them: TCP_KEEPCNT is left
+ * alone (keepCount 0) because with TCP_USER_TIMEOUT set the kernel's
+ * keepalive timer never reads it (see failFastOptions): one syscall less.
+ */
+const kernelOptionCache = new Map<number, ProtectKernelOptions>();
+export function kernelOptions(timeout: number): ProtectKernelOptions {
+  let o = kernelOptionCache.get(timeout);
+  if (!o) { o = Object.freeze({ ...kernelOptionsFor(timeout), keepCount: 0 }); kernelOptionCache.set(timeout, o); }
+  return o;
+}

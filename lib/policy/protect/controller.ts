@@ -4,20 +4,24 @@
  */
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
-import { applyFd, ProtectKernelOptions, watchFd } from '../../kernel/deathwatch';
+import { applyFd, watchTagged } from '../../kernel/deathwatch';
 import { platformSupported, warnUnsupportedPlatform } from '../../kernel/platform';
 import { protectSupported, warnUnsupportedRuntime } from '../../kernel/runtime-support';
-import { addConnection, connectionMeta, ConnectionMeta, deleteConnection, publishDeath } from '../../runtime/connections';
+import {
+  addConnectionSource, ConnectionMeta, ConnectionSource, deleteConnectionOf, publishDeath, removeConnectionSource,
+} from '../../runtime/connections';
 import {
   addHookListener, claimHandle, HookListener, isClaimed, ownerOf, removeHookListener, tcpHandleOf, TcpHandle,
 } from '../../runtime/process-hooks';
-import { kernelOptionsFor, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
+import { kernelOptions, pollIntervalFor, ProtectConfig, ProtectOptions, resolveOptions } from './config';
+import { INBOUND_META, outboundMeta } from './meta';
 import { addDetectorOwner, ArmedPoller, augmentKernelError, ownErrors, removeDetectorOwner } from './detector';
 import { askMatch, DEFAULT, SKIP } from './match';
 import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
 import { ProtectStats, StatsCounter } from './stats';
-import { INBOUND, Table } from './table';
+import { INBOUND, Table, WATCHED } from './table';
+import { ListenerState, listenerOf, prepareListener, restoreListener, restoreSocket } from './listener';
 
 /** Returned by protect(). */
 export interface ProtectHandle {
@@ -29,38 +33,23 @@ export interface ProtectHandle {
   stats(): ProtectStats;
 }
 
-const kernelOptionCache = new Map<number, ProtectKernelOptions>();
-/** The kernel options of a timeout (cached per timeout). */
-export function kernelOptions(timeout: number): ProtectKernelOptions {
-  let o = kernelOptionCache.get(timeout);
-  if (!o) { o = kernelOptionsFor(timeout); kernelOptionCache.set(timeout, o); }
-  return o;
-}
-
-/** Shared, frozen registry metadata per (direction, host, port): no object per connection. */
-const metaCache = new Map<string, ConnectionMeta>();
-function metaFor(direction: 'outbound' | 'inbound', host: string, port: number): ConnectionMeta {
-  const key = `${direction}|${host}|${port}`;
-  let m = metaCache.get(key);
-  if (!m) {
-    if (metaCache.size >= 4096) metaCache.clear();
-    m = Object.freeze({ direction, source: 'protect' as const, host, port });
-    metaCache.set(key, m);
-  }
-  return m;
-}
-
 /**
  * The engine: one connection table, the deathwatch and the armed poller
  * (detector.ts), fed by the process hooks. protect() runs one with its
  * process-wide rules; failFast()'s guard (guard.ts) is one with none, holding
  * only the sockets registered with it.
  */
-export class Protector implements HookListener {
+export class Protector implements HookListener, ConnectionSource {
   readonly table = new Table();
   readonly counters = new StatsCounter();
   protected readonly poller: ArmedPoller;
   protected stopped = false;
+  /** Listening sockets this protect() gave the options to (restored by stop()). */
+  private readonly listeners = new Set<ListenerState>();
+  /** The last handle setKeepAlive() was called on before it was protected. */
+  private touched: TcpHandle | null = null;
+  /** Sockets between two connection attempts (happy eyeballs): counted once. Rare, so a WeakSet. */
+  private readonly between = new WeakSet<net.Socket>();
 
   constructor(readonly config: ProtectConfig) {
     this.poller = new ArmedPoller(this.table, pollIntervalFor);
@@ -88,32 +77,77 @@ export class Protector implements HookListener {
     return scoped > 0 ? scoped : timeout;
   }
 
-  protected protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, direction: 'outbound' | 'inbound',
-    host: string, port: number): void {
+  /**
+   * An outbound connection: the options and the deathwatch registration in
+   * one native call (5 setsockopts + epoll_ctl, no SO_COOKIE).
+   */
+  private protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, host: string, port: number): void {
     const fd = handle.fd;
     if (this.stopped || !claimHandle(handle)) return; // stopped: perhaps by its own match()
-    if (this.table.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
-    const cookie = watchFd(fd, kernelOptions(timeout));
-    if (cookie < 0) { this.counters.failed++; return; }
-    this.table.set(fd, handle, socket ?? undefined, cookie, timeout, direction === 'inbound' ? INBOUND : 0, performance.now());
+    const t = this.table;
+    if (t.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
+    const tag = t.nextTag();
+    if (watchTagged(fd, tag, kernelOptions(timeout)) < 0) { this.counters.failed++; return; }
+    t.set(fd, handle, socket ?? undefined, tag, timeout, WATCHED, performance.now());
     this.counters.protectedNow++;
-    if (socket) this.register(socket, direction, host, port);
+    if (socket) this.register(fd, socket, outboundMeta(host, port));
   }
 
-  protected register(socket: net.Socket, direction: 'outbound' | 'inbound', host: string, port: number): void {
-    const known = connectionMeta(socket);
-    if (!known || known.source !== 'protect') {
-      this.counters.protectedTotal++;
-      addConnection(socket, metaFor(direction, host, port));
-    }
+  /**
+   * An accepted connection. Its options were inherited from the listener when
+   * `inherited` (no syscall at all); otherwise they are set here. It joins
+   * the deathwatch only once Node stops reading it (`readStopped`): while
+   * Node reads, libuv's own epoll registration sees the kernel's abort
+   * (EPOLLERR) and Node destroys the socket with the kernel's ETIMEDOUT,
+   * which `destroying` turns into the PeerGoneError.
+   */
+  private protectInbound(handle: TcpHandle, socket: net.Socket, timeout: number, inherited: boolean): void {
+    const fd = handle.fd;
+    if (this.stopped || !claimHandle(handle)) return;
+    const t = this.table;
+    if (t.handles[fd] !== undefined) this.release(fd);
+    if (!inherited && applyFd(fd, kernelOptions(timeout)) < 0) { this.counters.failed++; return; }
+    t.set(fd, handle, socket, t.nextTag(), timeout, INBOUND, performance.now());
+    this.counters.protectedNow++;
+    if (handle.reading !== true) this.watchLate(fd); // pauseOnConnect: Node never read it
+    this.register(fd, socket, INBOUND_META);
+  }
+
+  /** Registers an inbound socket with the deathwatch (once). */
+  private watchLate(fd: number): void {
+    const t = this.table;
+    if ((t.flags[fd] & WATCHED) !== 0) return;
+    if (watchTagged(fd, t.tags[fd], null) < 0) return; // closing already: nothing left to watch
+    t.flags[fd] |= WATCHED;
+  }
+
+  /** Into the registry: the table's slot is the entry (no Map, no object per connection). */
+  protected register(fd: number, socket: net.Socket, meta: ConnectionMeta): void {
+    this.table.sockets[fd] = socket;
+    this.table.metas[fd] = meta;
+    if (!this.between.delete(socket)) this.counters.protectedTotal++;
   }
 
   protected release(fd: number): void {
     const socket = this.table.sockets[fd];
+    this.poller.disarm(fd);
     this.table.clear(fd);
     this.counters.protectedNow--;
-    // A happy-eyeballs attempt closing while its socket goes on to the next one keeps its registry entry.
-    if (socket && (socket.destroyed || !socket.connecting)) deleteConnection(socket);
+    if (!socket) return;
+    // A happy-eyeballs attempt closing while its socket goes on to the next one: counted once.
+    if (!socket.destroyed && socket.connecting) this.between.add(socket);
+    else deleteConnectionOf(socket, 'protect'); // track() added labels to it
+  }
+
+  connectionEntries(): IterableIterator<[net.Socket, ConnectionMeta]> {
+    return this.table.entries();
+  }
+
+  connectionMetaOf(socket: net.Socket): ConnectionMeta | undefined {
+    const h = tcpHandleOf(socket);
+    if (!h) return undefined;
+    const fd = h.fd;
+    return this.table.holds(fd, h) && this.table.sockets[fd] === socket ? this.table.metas[fd] : undefined;
   }
 
   connected(handle: TcpHandle, owner: net.Socket | null, address: string, port: number, family: 4 | 6): void {
@@ -121,36 +155,63 @@ export class Protector implements HookListener {
     const host = (owner as unknown as { _host?: unknown } | null)?._host;
     const name = typeof host === 'string' && host !== '' ? host : address;
     const timeout = this.decide('outbound', name, address, port, family, handle);
-    if (timeout > 0) this.protect(handle, owner, timeout, 'outbound', name, port);
+    if (timeout > 0) this.protect(handle, owner, timeout, name, port);
   }
 
   adopted(handle: TcpHandle, owner: net.Socket): void {
     const fd = handle.fd;
     if (!this.table.holds(fd, handle) || this.table.sockets[fd]) return;
-    this.table.sockets[fd] = owner;
     const host = (owner as unknown as { _host?: unknown })._host;
-    this.register(owner, 'outbound', typeof host === 'string' ? host : owner.remoteAddress ?? '', owner.remotePort ?? 0);
+    this.register(fd, owner, outboundMeta(typeof host === 'string' ? host : owner.remoteAddress ?? '', owner.remotePort ?? 0));
+  }
+
+  /** A TCP server listens: its socket gets the options once, and the sockets it accepts inherit them. */
+  listening(server: net.Server, handle: TcpHandle): void {
+    if (this.stopped || !this.config.servers) return;
+    const state = prepareListener(this, server, handle, this.config.timeout, kernelOptions(this.config.timeout));
+    if (state) this.listeners.add(state);
   }
 
   accepted(socket: net.Socket): void {
     if (this.stopped || !this.config.servers) return;
     const handle = tcpHandleOf(socket);
     if (!handle || handle.fd < 0 || isClaimed(handle)) return;
-    const address = socket.remoteAddress ?? '';
-    const port = socket.remotePort ?? 0;
-    const family = socket.remoteFamily === 'IPv6' ? 6 : 4;
-    const timeout = this.decide('inbound', address, address, port, family, handle);
-    if (timeout > 0) this.protect(handle, socket, timeout, 'inbound', address, port);
+    const c = this.config;
+    let timeout: number;
+    if (c.include || c.exclude || c.match) {
+      // The peer address (getpeername) is read only when a rule needs it.
+      const address = socket.remoteAddress ?? '';
+      timeout = this.decide('inbound', address, address, socket.remotePort ?? 0, socket.remoteFamily === 'IPv6' ? 6 : 4, handle);
+    } else {
+      const scoped = scopeTimeout();
+      timeout = scoped > 0 ? scoped : c.timeout;
+    }
+    const l = listenerOf(socket, this);
+    // setKeepAlive() in a 'connection' listener (or the server's keepAlive option) overwrote what was inherited.
+    const touched = this.touched === handle;
+    this.touched = null;
+    if (timeout <= 0) { if (l) restoreSocket(handle.fd, l); return; }
+    this.protectInbound(handle, socket, timeout, l !== null && l.timeout === timeout && !touched);
   }
 
   keepAlive(handle: TcpHandle): void {
     const fd = handle.fd;
     if (this.table.holds(fd, handle)) applyFd(fd, kernelOptions(this.table.timeouts[fd]));
+    else if (this.config.servers) this.touched = handle;
+  }
+
+  readStopped(handle: TcpHandle): void {
+    const fd = handle.fd;
+    if (this.table.holds(fd, handle)) this.watchLate(fd);
   }
 
   closing(handle: TcpHandle): void {
     const fd = handle.fd;
     if (this.table.holds(fd, handle)) this.release(fd);
+    else if (this.listeners.size > 0) {
+      for (const l of this.listeners) if (l.handle === handle) { this.listeners.delete(l); break; }
+    }
+    if (this.touched === handle) this.touched = null;
   }
 
   writing(socket: net.Socket): void {
@@ -187,8 +248,11 @@ export class Protector implements HookListener {
     this.stopped = true;
     removeHookListener(this);
     removeDetectorOwner(this);
+    removeConnectionSource(this);
     this.poller.stop();
     for (const fd of this.table.fds()) this.release(fd);
+    for (const l of this.listeners) restoreListener(l);
+    this.listeners.clear();
   }
 }
 
@@ -220,6 +284,7 @@ export function protect(options: ProtectOptions = {}): ProtectHandle {
   const p = new Protector(config);
   addDetectorOwner(p);
   addHookListener(p);
+  addConnectionSource(p);
   const handle: ProtectHandle = {
     timeout: config.timeout,
     stop: () => p.stop(),

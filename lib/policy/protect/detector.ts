@@ -3,16 +3,19 @@
  * failFast()'s alike):
  * - kernel verdicts (TCP_USER_TIMEOUT, keepalive, a reset) through the
  *   deathwatch (one epoll set, one uv_poll), whether or not Node is reading
- *   (a socket Node reads gets one turn to report it itself, then augmented);
+ *   (a socket Node reads gets one turn to report it itself, then augmented),
+ *   told apart from an earlier socket on the same fd number by the table's tag;
  * - written-to sockets "armed" and polled (one batch read per tick) until
  *   everything they sent is acknowledged, model/death-step judging each
  *   reading: the kernel would count TCP_USER_TIMEOUT from the write's first
  *   retransmission, not from the peer's silence.
  * Errors come from the one builder (runtime/death.ts); a reset is Node's ECONNRESET shape.
+ * Every tcp_info read is a kernel/batch read checked against the slot's
+ * SO_COOKIE, read the first time one is needed (Table.cookieOf), never the tag.
  */
 import * as net from 'node:net';
 import { BatchReader, readOne } from '../../kernel/batch';
-import { cookieLow, openDeathwatch, soError } from '../../kernel/deathwatch';
+import { openDeathwatch, soError } from '../../kernel/deathwatch';
 import { handleOf } from '../../kernel/fd';
 import { DeathReason, ERRNO, systemError } from '../../common/errors';
 import { deathStep, DeathState, newDeathState } from '../../model/death-step';
@@ -36,19 +39,19 @@ function socketAt(t: Table, fd: number): net.Socket | null {
 }
 
 
-/** The epoll verdict for `fd`: destroy its socket if the kernel aborted the connection. */
-function onVerdict(fd: number, low: number, _revents: number, deferred = false): void {
+/** The epoll verdict for `fd` (registered with `tag`): destroy its socket if the kernel aborted the connection. */
+function onVerdict(fd: number, tag: number, _revents: number, deferred = false): void {
   for (const o of owners) {
     const t = o.table;
-    if (t.handles[fd] === undefined || cookieLow(t.cookies[fd]) !== low) continue;
+    if (t.handles[fd] === undefined || t.tags[fd] !== tag) continue;
     const socket = socketAt(t, fd);
     // A socket still connecting is left to libuv's connect watcher (always
     // active): reading SO_ERROR here would turn a refused attempt into a success.
     if (!socket || socket.destroyed || socket.connecting) return;
     // A socket libuv reads gets the error itself this turn (read ETIMEDOUT, augmented in destroying()).
     const reading = !socket.isPaused() && (handleOf(socket) as { reading?: unknown } | null)?.reading === true;
-    if (!deferred && reading) { setImmediate(onVerdict, fd, low, _revents, true); return; }
-    const s = readOne(fd, BigInt(t.cookies[fd]));
+    if (!deferred && reading) { setImmediate(onVerdict, fd, tag, _revents, true); return; }
+    const s = readOne(fd, t.cookieOf(fd));
     const path = timeoutPath(REASON_CODES[t.hints[fd]] ?? null, s && deathReadingOf(s, scratch));
     let err = soError(fd);
     if (err <= 0) {
@@ -74,11 +77,18 @@ function kernelReason(t: Table, fd: number, s: ReturnType<typeof readOne>): Deat
 
 const scratch = newDeathReading();
 
-/** Sockets with data outstanding, polled until it is acknowledged. */
+/**
+ * Sockets with data outstanding, polled until it is acknowledged. Each entry
+ * carries the table tag it was armed with and the slot's SO_COOKIE (read when
+ * the fd is first armed); a socket that closes is taken off the list at once
+ * ({@link disarm}).
+ */
 export class ArmedPoller {
   private readonly batch = new BatchReader();
-  /** The cookies as numbers, to compare with the table's without allocating. */
-  private cookieNums = new Float64Array(64);
+  /** The tag of each entry, to tell a reused fd number apart without a syscall. */
+  private tags = new Int32Array(64);
+  /** Position + 1 of each fd in the list, 0 when not listed. */
+  private at = new Int32Array(256);
   private count = 0;
   private readonly state: DeathState = newDeathState();
   private readonly reading = newDeathReading();
@@ -93,18 +103,27 @@ export class ArmedPoller {
   arm(fd: number): void {
     const t = this.table;
     if ((t.flags[fd] & ARMED) !== 0) return;
+    // The first batch read of this socket: its SO_COOKIE now (0n: not a readable socket any more, nothing to poll).
+    const cookie = t.cookieOf(fd);
+    if (cookie === 0n) return;
     t.flags[fd] |= ARMED;
     t.unsentSince[fd] = -1;
     t.acked[fd] = -1;
     const b = this.batch;
     if (this.count === b.capacity) {
       b.reserve(this.count * 2, this.count);
-      const k = new Float64Array(b.capacity); k.set(this.cookieNums); this.cookieNums = k;
+      const g = new Int32Array(b.capacity); g.set(this.tags); this.tags = g;
+    }
+    if (fd >= this.at.length) {
+      let size = this.at.length;
+      while (size <= fd) size *= 2;
+      const a = new Int32Array(size); a.set(this.at); this.at = a;
     }
     b.fds[this.count] = fd;
-    b.cookies[this.count] = BigInt(t.cookies[fd]);
-    this.cookieNums[this.count] = t.cookies[fd];
+    b.cookies[this.count] = cookie;
+    this.tags[this.count] = t.tags[fd];
     this.count++;
+    this.at[fd] = this.count;
     const p = (t.flags[fd] & OWN) !== 0 ? t.polls[fd] : this.intervalFor(t.timeouts[fd]);
     if (!this.task || p < this.period) this.start(p);
   }
@@ -115,10 +134,27 @@ export class ArmedPoller {
     else this.task = scheduler.addTask(period, { run: (now) => this.tick(now) });
   }
 
+  /** `fd` is closing: off the list now (the last entry takes its place). */
+  disarm(fd: number): void {
+    const i = fd < this.at.length ? this.at[fd] - 1 : -1;
+    if (i < 0) return;
+    this.at[fd] = 0;
+    this.table.flags[fd] &= ~ARMED;
+    const last = --this.count;
+    if (i !== last) {
+      const b = this.batch;
+      const moved = b.fds[last];
+      b.fds[i] = moved;
+      b.cookies[i] = b.cookies[last];
+      this.tags[i] = this.tags[last];
+      this.at[moved] = i + 1;
+    }
+  }
+
   stop(): void {
     this.task?.remove();
     this.task = null;
-    for (let i = 0; i < this.count; i++) this.table.flags[this.batch.fds[i]] &= ~ARMED;
+    for (let i = 0; i < this.count; i++) { const fd = this.batch.fds[i]; this.table.flags[fd] &= ~ARMED; this.at[fd] = 0; }
     this.count = 0;
   }
 
@@ -136,7 +172,8 @@ export class ArmedPoller {
       const fd = b.fds[i];
       const s = b.at(i);
       // An entry left by a socket whose fd number was reused since: drop it, leave the new one's flag alone.
-      const current = t.handles[fd] !== undefined && this.cookieNums[i] === t.cookies[fd];
+      const current = t.handles[fd] !== undefined && this.tags[i] === t.tags[fd];
+      if (this.at[fd] === i + 1) this.at[fd] = 0;
       let keep = false;
       if (s.errno === 0 && current && (t.flags[fd] & ARMED) !== 0) {
         st.unsentSince = t.unsentSince[fd];
@@ -151,8 +188,9 @@ export class ArmedPoller {
       if (keep) {
         b.fds[kept] = fd;
         b.cookies[kept] = b.cookies[i];
-        this.cookieNums[kept] = this.cookieNums[i];
+        this.tags[kept] = this.tags[i];
         kept++;
+        this.at[fd] = kept;
       } else if (current) {
         t.flags[fd] &= ~ARMED;
       }
@@ -167,7 +205,7 @@ export class ArmedPoller {
     const t = this.table;
     const socket = socketAt(t, fd);
     if (!socket || socket.destroyed) return;
-    const s = readOne(fd, BigInt(t.cookies[fd]));
+    const s = readOne(fd, t.cookieOf(fd));
     if (!s) return;
     const e = peerGone(socket, reason, detail, s);
     ownErrors.add(e);
@@ -192,7 +230,7 @@ export function removeDetectorOwner(owner: { readonly table: Table }): void {
  * `unacknowledgedBytes`, `diagnosis`) in place, before any 'error' listener sees it.
  */
 export function augmentKernelError(err: Error & { syscall?: string }, socket: net.Socket, t: Table, fd: number): void {
-  const s = readOne(fd, BigInt(t.cookies[fd]));
+  const s = readOne(fd, t.cookieOf(fd));
   const connectPath = err.syscall === 'connect' || (s !== null && s.state === TCP_STATE.SYN_SENT);
   const reason = connectPath ? 'retransmit' : kernelReason(t, fd, s);
   const silentMs = connectPath || !s ? Math.round(performance.now() - t.since[fd]) : silentFrom(s);

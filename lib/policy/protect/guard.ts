@@ -8,13 +8,13 @@
  */
 import type * as net from 'node:net';
 import { systemError } from '../../common/errors';
-import { applyFd, watchFd } from '../../kernel/deathwatch';
+import { applyFd, ProtectKernelOptions, watchTagged } from '../../kernel/deathwatch';
 import { checkedCookie } from '../../kernel/identity';
 import { addHookListener, claimHandle, handOver, installHooks, tcpHandleOf, TcpHandle } from '../../runtime/process-hooks';
-import { kernelOptions, Protector } from './controller';
+import { Protector } from './controller';
 import { addDetectorOwner } from './detector';
-import { DEFAULT_PROTECT_TIMEOUT_MS } from './config';
-import { OWN } from './table';
+import { DEFAULT_PROTECT_TIMEOUT_MS, kernelOptionsFor } from './config';
+import { OWN, WATCHED } from './table';
 
 /** One socket's own settings. */
 export interface GuardSettings {
@@ -23,6 +23,14 @@ export interface GuardSettings {
 }
 
 const settings = new WeakMap<net.Socket, GuardSettings>();
+
+const optionCache = new Map<number, ProtectKernelOptions>();
+/** failFast's kernel options for a timeout (all of them, TCP_KEEPCNT included; cached per timeout). */
+function guardOptions(timeout: number): ProtectKernelOptions {
+  let o = optionCache.get(timeout);
+  if (!o) { o = kernelOptionsFor(timeout); optionCache.set(timeout, o); }
+  return o;
+}
 
 const NO_RULES = Object.freeze({
   timeout: DEFAULT_PROTECT_TIMEOUT_MS, servers: false, include: null, exclude: null, match: null, signal: null,
@@ -33,17 +41,23 @@ export class Guard extends Protector {
     super(NO_RULES);
   }
 
-  /** Guards `handle` of `socket` with `own`: the cookie (> 0), or -errno. */
+  /**
+   * Guards `handle` of `socket` with `own`: 0, or -errno. Registered like
+   * protect()'s outbound sockets (options and a tagged deathwatch entry in one
+   * call); its SO_COOKIE is read when a batch read first needs it.
+   */
   private guard(handle: TcpHandle, socket: net.Socket, own: GuardSettings): number {
     const fd = handle.fd;
     claimHandle(handle);
-    if (this.table.handles[fd] !== undefined) this.release(fd);
-    const cookie = watchFd(fd, kernelOptions(own.timeout));
-    if (cookie < 0) return cookie;
-    this.table.set(fd, handle, socket, cookie, own.timeout, OWN, performance.now());
-    this.table.polls[fd] = own.pollInterval;
+    const t = this.table;
+    if (t.handles[fd] !== undefined) this.release(fd);
+    const tag = t.nextTag();
+    const r = watchTagged(fd, tag, guardOptions(own.timeout));
+    if (r < 0) return r;
+    t.set(fd, handle, socket, tag, own.timeout, OWN | WATCHED, performance.now());
+    t.polls[fd] = own.pollInterval;
     this.counters.protectedNow++;
-    return cookie;
+    return 0;
   }
 
   /**
@@ -94,7 +108,7 @@ export class Guard extends Protector {
   /** Sets the options of `socket`'s slot again (0 or -errno; -1 when not guarded). */
   private reapply(socket: net.Socket): number {
     const h = tcpHandleOf(socket);
-    return h && this.table.holds(h.fd, h) ? applyFd(h.fd, kernelOptions(this.table.timeouts[h.fd])) : -1;
+    return h && this.table.holds(h.fd, h) ? applyFd(h.fd, guardOptions(this.table.timeouts[h.fd])) : -1;
   }
 
   /** The application's own setKeepAlive() after failFast wins (as documented); see take() for net.connect's. */
@@ -104,6 +118,7 @@ export class Guard extends Protector {
   override accepted(): void {}
 
   protected override release(fd: number): void {
+    this.poller.disarm(fd);
     this.table.clear(fd);
     this.counters.protectedNow--;
   }
