@@ -13,7 +13,7 @@ import { diagnose } from '../readings/diagnose';
 import { fdOrNone } from '../kernel/fd';
 import { TCP_INFO_OFFSETS } from '../kernel/tcpinfo';
 import { readOne, Sample } from '../kernel/batch';
-import { cookieOrNone } from '../kernel/identity';
+import { cookieOrNone, rememberedCookie } from '../kernel/identity';
 import { invalidArgType, outOfRange } from '../common/errors';
 
 /** Span attribute names set by the hooks. */
@@ -69,7 +69,8 @@ const seen = new WeakSet<net.Socket>();
  */
 function readInfo(socket: net.Socket): Sample | null {
   const fd = fdOrNone(socket);
-  const cookie = fd < 0 ? null : cookieOrNone(socket, fd);
+  // The cookie remembered at first sight costs no syscall; the batch read checks it in C++ anyway.
+  const cookie = fd < 0 ? null : rememberedCookie(socket) ?? cookieOrNone(socket, fd);
   return cookie === null ? null : readOne(fd, cookie);
 }
 const u32 = (s: Sample | null, off: number): number => (s ? s.u32(off) : 0);
