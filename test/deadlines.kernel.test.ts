@@ -9,8 +9,16 @@
  */
 import { ADDR_B, Child, describeNetns, fixture, NetPair } from './helpers/netns';
 
-/** How late a kernel timer may fire on a saturated machine (measured: 47 ms under stress-ng --cpu 2). */
-const LOADED_TIMER_LATENESS_MS = 150;
+/**
+ * How late the kernel's own verdict may come on a saturated machine, after a path whose latest moment is
+ * `latestMs`: timer softirqs are deferred to ksoftirqd, and each retransmission or probe timer of the path
+ * can be late, so it grows with the path. Measured under stress-ng --cpu 2: a keepalive path 47 ms past its
+ * 3.07 s latest moment, a retries2=6 path 237 ms past its 7.89 s. Late, never early: the lower bounds and
+ * the 10 % model checks do not use it.
+ */
+function loadedLateness(latestMs: number): number {
+  return 150 + 0.05 * latestMs;
+}
 
 interface Case {
   name: string;
@@ -116,10 +124,10 @@ describeNetns('deadline model against the kernel (retransmission path, no user t
       // (bounds that stay true however late a poll runs on a busy machine); that interval must meet the window...
       expect(o.deathMs - o.aliveMs).toBeLessThan(1000);
       expect(o.deathMs).toBeGreaterThanOrEqual(o.predicted.earliestMs - 10);
-      expect(o.aliveMs).toBeLessThanOrEqual(o.predicted.latestMs + 10 + LOADED_TIMER_LATENESS_MS); // a saturated machine fires timers late, never early
+      expect(o.aliveMs).toBeLessThanOrEqual(o.predicted.latestMs + 10 + loadedLateness(o.predicted.latestMs)); // a saturated machine fires timers late, never early
       // ...the part after the first retransmission (the kernel's own clock) too...
       expect(o.deathMs - o.firstRtxMs).toBeGreaterThanOrEqual(o.afterRtx.earliestMs - 10);
-      expect(o.aliveMs - o.firstRtxMs).toBeLessThanOrEqual(o.afterRtx.latestMs + 10 + LOADED_TIMER_LATENESS_MS);
+      expect(o.aliveMs - o.firstRtxMs).toBeLessThanOrEqual(o.afterRtx.latestMs + 10 + loadedLateness(o.afterRtx.latestMs));
       // ...and within 10 % of the expected value unless the model said it cannot tell.
       if (!o.predicted.ambiguous) {
         expect(o.deathMs).toBeGreaterThanOrEqual(0.9 * o.predicted.ms);
@@ -217,10 +225,8 @@ describeNetns('deadline model against the kernel (user timeout, keepalive, conne
       const lowest = o.aliveMs - o.refSlackMs;
       expect(o.ms - lowest).toBeLessThan(1000);
       expect(o.ms).toBeGreaterThanOrEqual(o.w.earliestMs - 10);
-      // Late, never early: with both cores saturated (stress-ng --cpu 2) the kernel's keepalive timer was seen
-      // to fire 47 ms after the model's latest moment (timer softirqs deferred to ksoftirqd). The model's
-      // accuracy is the 10 % check below; this bound allows the machine's lateness, not the model's.
-      expect(lowest).toBeLessThanOrEqual(o.w.latestMs + 10 + LOADED_TIMER_LATENESS_MS);
+      // A saturated machine's timers fire late (loadedLateness); the model's accuracy is the 10 % check below.
+      expect(lowest).toBeLessThanOrEqual(o.w.latestMs + 10 + loadedLateness(o.w.latestMs));
       if (!o.w.ambiguous) {
         expect(o.ms).toBeGreaterThanOrEqual(0.9 * o.w.ms);
         expect(lowest).toBeLessThanOrEqual(1.1 * o.w.ms);
