@@ -11,6 +11,7 @@
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SeriesHistogram } from './metrics-histogram';
+import { registerAll } from './metrics-registration';
 import { invalidArgType, invalidArgValue } from '../common/errors';
 import { ConnectionReader, onDeath, ReaderOptions, readerOptions, Series, STATE_COUNT, STATE_NAMES_LOWER } from './metrics-reader';
 import { TCP_STATES } from '../kernel/tcpinfo';
@@ -73,24 +74,6 @@ function checkLabelNames(names: readonly string[]): void {
     }
     if (seen.has(n)) throw invalidArgValue('options.labelNames', names, `must not name '${n}' twice`);
     seen.add(n);
-  }
-}
-
-/**
- * Registers every metric of `metrics` on `registry`, or none: a name already
- * taken throws (prom-client's error) before anything is registered, and a
- * failure part way unregisters the ones already added.
- */
-function registerAll(registry: Registry, metrics: ReadonlyArray<{ name: string }>): void {
-  for (const m of metrics) {
-    if (registry.getSingleMetric(m.name)) throw new Error(`A metric with the name ${m.name} has already been registered.`);
-  }
-  const done: string[] = [];
-  try {
-    for (const m of metrics) { registry.registerMetric(m as never); done.push(m.name); }
-  } catch (err) {
-    for (const n of done) registry.removeSingleMetric(n);
-    throw err;
   }
 }
 
