@@ -13,10 +13,6 @@
  *   throw ERR_SOCKET_NOT_CONNECTED; they work on a raw fd number. protect()
  *   does nothing and says so, as under Bun.
  */
-import { codedError } from '../common/errors';
-
-/** The code of the error the deathwatch throws outside Node. */
-export const UNSUPPORTED_RUNTIME_CODE = 'ERR_TCP_VITALS_UNSUPPORTED_RUNTIME';
 /** The code of protect()'s one warning outside Node (silence it with `process.on('warning')` or `--no-warnings`). */
 export const UNSUPPORTED_RUNTIME_WARNING = 'TCP_VITALS_UNSUPPORTED_RUNTIME';
 
@@ -31,11 +27,6 @@ export function runtimeName(): 'node' | 'bun' | 'deno' {
 /** Whether protect() (the libuv deathwatch and Node's TCP handle hooks) can run here: Node.js only. */
 export function protectSupported(): boolean {
   return runtimeName() === 'node';
-}
-
-/** ERR_TCP_VITALS_UNSUPPORTED_RUNTIME: `what` needs Node.js. */
-export function unsupportedRuntimeError(what: string): Error {
-  return codedError(UNSUPPORTED_RUNTIME_CODE, `tcp-vitals: ${what} needs Node.js (libuv); this is ${runtimeName()}`);
 }
 
 const WARNED = Symbol.for('tcp-vitals.unsupported-runtime-warned');
