@@ -79,9 +79,9 @@ const scratch = newDeathReading();
 
 /**
  * Sockets with data outstanding, polled until it is acknowledged. Each entry
- * carries the table tag it was armed with and the slot's SO_COOKIE (read when
- * the fd is first armed); a socket that closes is taken off the list at once
- * ({@link disarm}).
+ * carries the table tag it was armed with and the slot's SO_COOKIE (read at
+ * the first tick that finds the entry listed, so arming costs no syscall); a
+ * socket that closes is taken off the list at once ({@link disarm}).
  */
 export class ArmedPoller {
   private readonly batch = new BatchReader();
@@ -102,10 +102,7 @@ export class ArmedPoller {
 
   arm(fd: number): void {
     const t = this.table;
-    if ((t.flags[fd] & ARMED) !== 0) return;
-    // The first batch read of this socket: its SO_COOKIE now (0n: not a readable socket any more, nothing to poll).
-    const cookie = t.cookieOf(fd);
-    if (cookie === 0n) return;
+    if ((t.flags[fd] & ARMED) !== 0 || t.handles[fd] === undefined) return;
     t.flags[fd] |= ARMED;
     t.unsentSince[fd] = -1;
     t.acked[fd] = -1;
@@ -120,7 +117,9 @@ export class ArmedPoller {
       const a = new Int32Array(size); a.set(this.at); this.at = a;
     }
     b.fds[this.count] = fd;
-    b.cookies[this.count] = cookie;
+    // SO_COOKIE is read at the first tick that finds the entry still listed (most
+    // short connections are acknowledged and closed before it: no syscall).
+    b.cookies[this.count] = t.cookies[fd];
     this.tags[this.count] = t.tags[fd];
     this.count++;
     this.at[fd] = this.count;
@@ -158,12 +157,40 @@ export class ArmedPoller {
     this.count = 0;
   }
 
+  /**
+   * Gives each entry armed since the last tick its slot's SO_COOKIE (read
+   * now, once per socket); drops an entry whose socket's cookie cannot be read
+   * (not a readable socket any more) or that was left by a socket whose fd
+   * number was reused since. The number of entries left.
+   */
+  private withCookies(): number {
+    const t = this.table;
+    const b = this.batch;
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      const fd = b.fds[i];
+      const current = t.handles[fd] !== undefined && this.tags[i] === t.tags[fd];
+      if (this.at[fd] === i + 1) this.at[fd] = 0;
+      if (!current) continue; // left by a socket whose fd number was reused since
+      let cookie = b.cookies[i];
+      if (cookie === 0n) cookie = t.cookieOf(fd);
+      if (cookie === 0n) { t.flags[fd] &= ~ARMED; continue; }
+      b.fds[kept] = fd;
+      b.cookies[kept] = cookie;
+      this.tags[kept] = this.tags[i];
+      kept++;
+      this.at[fd] = kept;
+    }
+    this.count = kept;
+    return kept;
+  }
+
   /** Reads every armed socket once; keeps those still owed an ACK. */
   tick(now = performance.now()): void {
     const t = this.table;
-    const n = this.count;
-    if (n === 0) { this.stop(); return; }
     const b = this.batch;
+    const n = this.withCookies();
+    if (n === 0) { this.stop(); return; }
     b.read(n);
     let kept = 0;
     const dead: Array<[number, DeathReason, string]> = [];
