@@ -43,6 +43,36 @@ export interface SocketOptions {
 
 const scratch = Buffer.alloc(16);
 
+/**
+ * protect() gives a new outbound connection its options a little after its
+ * connect (policy/protect/settle.ts). Before this module reads or sets the
+ * options of an fd, that is done now: what getOptions() shows is what
+ * protect() promised, and an application's own setOptions() lands on top of
+ * protect()'s, not under them.
+ */
+const BEFORE_KEY = Symbol.for('tcp-vitals.before-options.v1');
+/** Every loaded copy's settle-now callback, shared: one copy's getOptions() sees another copy's protect(). */
+const beforeOptionsHooks: Array<(fd: number) => void> = (() => {
+  const g = globalThis as unknown as Record<symbol, Array<(fd: number) => void> | undefined>;
+  let list = g[BEFORE_KEY];
+  if (!Array.isArray(list)) {
+    list = [];
+    Object.defineProperty(g, BEFORE_KEY, { value: list, enumerable: false });
+  }
+  return list;
+})();
+
+/** Adds a settle-now callback (once per function; protect() adds one per loaded copy). */
+export function onBeforeOptions(fn: (fd: number) => void): void {
+  if (!beforeOptionsHooks.includes(fn)) beforeOptionsHooks.push(fn);
+}
+
+function beforeOptions(fd: number): void {
+  for (const fn of beforeOptionsHooks) {
+    try { fn(fd); } catch { /* a settle that fails counts itself (protect's stats); the read goes on */ }
+  }
+}
+
 function wholeSeconds(name: string, ms: unknown, minS: number, maxS: number): number {
   return validateWholeSeconds(`options.${name}`, ms, minS * 1000, maxS * 1000) / 1000;
 }
@@ -152,6 +182,7 @@ export function setOptions(target: Target, options: SocketOptions): void {
   // SOL_SOCKET options would succeed on a UDP or Unix socket and the TCP ones
   // fail after them: refuse a non-TCP socket before touching anything.
   requireTcp(fd, 'setsockopt');
+  beforeOptions(fd);
   // Every undo is known before anything changes: an option this kernel cannot
   // read (TCP_RTO_MAX_MS before 6.15) is refused here, with nothing applied.
   const undo: Op[] = [];
@@ -186,6 +217,7 @@ function readInt(fd: number, level: number, name: number): number | undefined {
 export function getOptions(target: Target): Required<Omit<SocketOptions, 'rtoMax'>> & Pick<SocketOptions, 'rtoMax'> {
   const fd = socketFd(target);
   requireTcp(fd, 'getsockopt');
+  beforeOptions(fd);
   const T = C.IPPROTO_TCP, S = C.SOL_SOCKET;
   const int = (level: number, name: number) => readInt(fd, level, name) ?? 0;
   scratch.fill(0);

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
 import { applyFd, watchTagged } from '../../kernel/deathwatch';
+import { onBeforeOptions } from '../../kernel/options';
 import { platformSupported, warnUnsupportedPlatform } from '../../kernel/platform';
 import { protectSupported, warnUnsupportedRuntime } from '../../kernel/runtime-support';
 import {
@@ -20,7 +21,8 @@ import { askMatch, DEFAULT, SKIP } from './match';
 import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
 import { ProtectStats, StatsCounter } from './stats';
-import { INBOUND, Table, WATCHED } from './table';
+import { INBOUND, PENDING, Table, WATCHED } from './table';
+import { settleDelayFor, Settler } from './settle';
 import { ListenerState, listenerOf, prepareListener, restoreListener, restoreSocket } from './listener';
 
 /** Returned by protect(). */
@@ -51,8 +53,12 @@ export class Protector implements HookListener, ConnectionSource {
   /** Sockets between two connection attempts (happy eyeballs): counted once. Rare, so a WeakSet. */
   private readonly between = new WeakSet<net.Socket>();
 
+  /** Outbound sockets waiting for their options (settle.ts). */
+  private readonly settler: Settler;
+
   constructor(readonly config: ProtectConfig) {
     this.poller = new ArmedPoller(this.table, pollIntervalFor);
+    this.settler = new Settler(settleDelayFor(config.timeout), (fd, tag) => this.settle(fd, tag));
   }
 
   /** The timeout for a new connection, or 0 to leave it alone. */
@@ -78,8 +84,10 @@ export class Protector implements HookListener, ConnectionSource {
   }
 
   /**
-   * An outbound connection: the options and the deathwatch registration in
-   * one native call (5 setsockopts + epoll_ctl, no SO_COOKIE).
+   * An outbound connection: into the table now (no syscall); its options and
+   * deathwatch registration come with the next settle pass (settle.ts), in
+   * one native call (5 setsockopts + epoll_ctl, no SO_COOKIE), if it is
+   * still open then.
    */
   private protect(handle: TcpHandle, socket: net.Socket | null, timeout: number, host: string, port: number): void {
     const fd = handle.fd;
@@ -87,10 +95,29 @@ export class Protector implements HookListener, ConnectionSource {
     const t = this.table;
     if (t.handles[fd] !== undefined) this.release(fd); // a close we did not see: the fd was reused
     const tag = t.nextTag();
-    if (watchTagged(fd, tag, kernelOptions(timeout)) < 0) { this.counters.failed++; return; }
-    t.set(fd, handle, socket ?? undefined, tag, timeout, WATCHED, performance.now());
+    t.set(fd, handle, socket ?? undefined, tag, timeout, PENDING, performance.now());
+    this.settler.add(fd, tag);
     this.counters.protectedNow++;
     if (socket) this.register(fd, socket, outboundMeta(host, port));
+  }
+
+  /** Settles `fd` now if it waits for the settle pass (its options are about to be read or set). */
+  settleNow(fd: number): void {
+    if (fd >= 0 && (this.table.flags[fd] & PENDING) !== 0) this.settle(fd, this.table.tags[fd]);
+  }
+
+  /** The settle pass reached `fd` (registered with `tag`): its options and deathwatch entry, if it is still that socket. */
+  private settle(fd: number, tag: number): void {
+    const t = this.table;
+    if (t.handles[fd] === undefined || t.tags[fd] !== tag || (t.flags[fd] & PENDING) === 0) return;
+    t.flags[fd] &= ~PENDING;
+    const watched = (t.flags[fd] & WATCHED) !== 0; // readStopped() registered it already
+    if (watchTagged(fd, watched ? -1 : tag, kernelOptions(t.timeouts[fd])) < 0) {
+      this.counters.failed++;
+      this.release(fd);
+      return;
+    }
+    t.flags[fd] |= WATCHED;
   }
 
   /**
@@ -196,7 +223,10 @@ export class Protector implements HookListener, ConnectionSource {
 
   keepAlive(handle: TcpHandle): void {
     const fd = handle.fd;
-    if (this.table.holds(fd, handle)) applyFd(fd, kernelOptions(this.table.timeouts[fd]));
+    if (this.table.holds(fd, handle)) {
+      // Not yet settled: the settle pass sets the options after this call anyway.
+      if ((this.table.flags[fd] & PENDING) === 0) applyFd(fd, kernelOptions(this.table.timeouts[fd]));
+    }
     else if (this.config.servers) this.touched = handle;
   }
 
@@ -247,13 +277,22 @@ export class Protector implements HookListener, ConnectionSource {
     if (this.stopped) return;
     this.stopped = true;
     removeHookListener(this);
+    running.delete(this);
     removeDetectorOwner(this);
     removeConnectionSource(this);
     this.poller.stop();
+    this.settler.stop();
     for (const fd of this.table.fds()) this.release(fd);
     for (const l of this.listeners) restoreListener(l);
     this.listeners.clear();
   }
+}
+
+/** The protect()s of this copy not stopped (each settles a pending fd before its options are read or set). */
+const running = new Set<Protector>();
+
+function settleBeforeOptions(fd: number): void {
+  for (const p of running) p.settleNow(fd);
 }
 
 /**
@@ -282,6 +321,8 @@ export function protect(options: ProtectOptions = {}): ProtectHandle {
     return { timeout: config.timeout, stop: () => {}, stats: () => idle.snapshot() };
   }
   const p = new Protector(config);
+  running.add(p);
+  onBeforeOptions(settleBeforeOptions);
   addDetectorOwner(p);
   addHookListener(p);
   addConnectionSource(p);

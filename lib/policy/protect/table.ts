@@ -24,6 +24,8 @@ export const INBOUND = 2;
 export const OWN = 4;
 /** Registered with the deathwatch (inbound sockets are registered only once Node stops reading them). */
 export const WATCHED = 8;
+/** Outbound, its kernel options not set yet (protect/settle.ts: set at the next settle pass). */
+export const PENDING = 16;
 
 const INITIAL = 256;
 /** The last tag given (the deathwatch's verdicts carry it). */
