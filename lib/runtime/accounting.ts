@@ -4,7 +4,6 @@
  * or connected, TLS) plus one kernel reading.
  */
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { bytesWrittenBy, unacknowledgedBytes } from '../model/accounting';
 import { isAccepted } from './socket-hooks';
 
@@ -29,6 +28,7 @@ export function unacknowledgedOfSocket(socket: net.Socket, bytesAcked: number, s
     sendQueue,
     userland: socket.writableLength,
     syn: synOffset(socket),
-    tls: socket instanceof tls.TLSSocket,
+    // A TLSSocket sets `encrypted` (instanceof would load node:tls, and crypto with it, into every process).
+    tls: (socket as net.Socket & { encrypted?: unknown }).encrypted === true,
   });
 }

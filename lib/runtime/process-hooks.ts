@@ -28,6 +28,8 @@
  * - `http2.connect`, to reach `ClientHttp2Session.prototype.request` once:
  *   an HTTP/2 session writes to its socket from C++, so `_writeGeneric` never
  *   sees a request; each request counts as a write to the session's socket.
+ *   Wrapped when something else loads node:http2 (runtime/write-hooks), never
+ *   loaded here.
  *
  * Feature-tested at load: what a Node version lacks is reported by
  * {@link hookSupport}, never assumed. Installed once per process even when two
@@ -44,7 +46,7 @@ import * as net from 'node:net';
 import * as dc from 'node:diagnostics_channel';
 import { each, Fn, HookListener, HookState, HookSupport, listenersOf, ownerIn, report, TcpHandle, tcpHandleOf } from './hook-state';
 import { wrapTcp } from './tcp-handle-hooks';
-import { wrapHttp2, wrapWriteGeneric } from './write-hooks';
+import { wrapHttp2WhenLoaded, wrapWriteGeneric } from './write-hooks';
 
 export type { HookListener, HookSupport, TcpHandle } from './hook-state';
 export { tcpHandleOf } from './hook-state';
@@ -132,7 +134,7 @@ function install(s: HookState): void {
     };
     s.support.socketKeepAlive = true;
   }
-  wrapHttp2(s);
+  wrapHttp2WhenLoaded(s);
   try {
     dc.subscribe('net.server.socket', (message) => {
       const socket = (message as { socket?: unknown }).socket;

@@ -6,6 +6,7 @@
  * the first TCP server that listens or accepts, whichever comes first.
  */
 import { Fn, HookListener, HookState, ownerIn, report, TcpHandle } from './hook-state';
+import { noticeHttp2 } from './write-hooks';
 
 const timesConnect = (l: HookListener): boolean => l.connectDone !== undefined;
 
@@ -19,6 +20,7 @@ export function wrapTcp(s: HookState, handle: object): void {
     if (typeof original !== 'function') continue;
     proto[name] = function (this: TcpHandle, ...args: unknown[]) {
       const err = original.apply(this, args);
+      noticeHttp2(s);
       if (err === 0 && L.length > 0) {
         const owner = ownerIn(s, this);
         for (const l of L) {

@@ -46,7 +46,51 @@ export function wrapWriteGeneric(s: HookState, SP: Record<string, Fn>): void {
   }
 }
 
+/** Whether http2.connect is wrapped (or being wrapped) in this realm. */
+let http2Wrapped = false;
+/** process.moduleLoadList's length at the last look (ESM imports and getBuiltinModule bypass Module._load). */
+let seenModules = 0;
+
+function http2Loaded(): boolean {
+  const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList;
+  if (!Array.isArray(list)) return false;
+  if (list.length === seenModules) return false;
+  seenModules = list.length;
+  return list.includes('NativeModule http2');
+}
+
+/**
+ * Wraps http2.connect once something loads node:http2, never loading it here:
+ * node:http2 brings about 50 builtin modules (crypto, tls, zlib...) and 2 MB of
+ * memory into every process, most of which never speak HTTP/2. A CommonJS
+ * require of it (grpc-js, got, the application's own) is seen as it returns,
+ * through Module._load; an ESM import (or process.getBuiltinModule) is seen at
+ * the next outbound connect ({@link noticeHttp2}), so the sessions of the very
+ * first http2.connect() made that way have their requests untracked (the
+ * kernel's own timeout and the deathwatch still hold for them).
+ */
+export function wrapHttp2WhenLoaded(s: HookState): void {
+  if (http2Loaded()) { wrapHttp2(s); return; }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Module = require('node:module') as { _load?: Fn };
+  const load = Module._load;
+  if (typeof load !== 'function') return;
+  Module._load = function (this: unknown, request: unknown) {
+    // eslint-disable-next-line prefer-rest-params
+    const r = load.apply(this, arguments as unknown as unknown[]);
+    if (!http2Wrapped && (request === 'http2' || request === 'node:http2')) wrapHttp2(s);
+    return r;
+  };
+}
+
+/** An outbound connect: wraps http2 if it was loaded by a way Module._load does not see (cheap: a length compare). */
+export function noticeHttp2(s: HookState): void {
+  if (!http2Wrapped && http2Loaded()) wrapHttp2(s);
+}
+
 export function wrapHttp2(s: HookState): void {
+  if (http2Wrapped) return;
+  http2Wrapped = true;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const http2 = require('node:http2') as Record<string, Fn>;
   const connect = http2.connect;
