@@ -110,7 +110,10 @@ export interface HookState {
   readonly support: HookSupport;
   tcpProto: object | null;
   ownerSymbol: symbol | null;
-  /** Handles some listener (of any loaded copy) protects: never twice. */
+  /**
+   * Handles protected by copies of an earlier version (never twice); this
+   * version marks the handle itself (process-hooks CLAIMED) and reads both.
+   */
   readonly claims: WeakSet<object>;
 }
 

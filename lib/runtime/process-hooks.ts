@@ -225,17 +225,26 @@ export function hookSupport(): Readonly<HookSupport> {
   return { ...state().support };
 }
 
+/**
+ * The claim mark: a property of the handle under a `Symbol.for` key, so every
+ * loaded copy sees it. (A WeakSet of claimed handles, one entry per
+ * connection, cost a server about 3 % of its CPU per new-connection request:
+ * the ephemeron table's growth and its processing in every scavenge.) The
+ * state's `claims` WeakSet stays for copies of an earlier version, which
+ * still add to it, and is still consulted.
+ */
+const CLAIMED = Symbol.for('tcp-vitals.claimed');
+
 /** Marks `handle` as protected; false if it already was (by this or another copy of the package). */
 export function claimHandle(handle: object): boolean {
-  const claims = state().claims;
-  if (claims.has(handle)) return false;
-  claims.add(handle);
+  if (isClaimed(handle)) return false;
+  (handle as Record<symbol, boolean>)[CLAIMED] = true;
   return true;
 }
 
 /** Whether `handle` is claimed. */
 export function isClaimed(handle: object): boolean {
-  return state().claims.has(handle);
+  return (handle as Record<symbol, unknown>)[CLAIMED] === true || state().claims.has(handle);
 }
 
 /**
@@ -245,7 +254,7 @@ export function isClaimed(handle: object): boolean {
  */
 export function handOver(socket: net.Socket): void {
   const h = tcpHandleOf(socket);
-  if (!h || !state().claims.has(h)) return;
+  if (!h || !isClaimed(h)) return;
   for (const l of state().listeners) {
     try { l.handedOver?.(h); } catch (e) { report(e); }
   }
