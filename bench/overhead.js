@@ -19,7 +19,7 @@
 //
 // usage: node bench/overhead.js [--pairs=5] [--requests=4000] [--only=server-new,client-new]
 //        [--register=path/to/register.js] [--json]
-//        [--chunked [--chunks=40] [--chunk=250]]  both variants at once, taking turns in small chunks
+//        [--chunked [--chunks=100] [--chunk=250]]  both variants at once, taking turns in small chunks
 //        [--syscalls]  per-request syscall counts of the measured process under strace -f -c instead
 const { fork } = require('node:child_process');
 const http = require('node:http');
@@ -250,7 +250,7 @@ async function syscalls(only, requests) {
 
 /**
  * --chunked: both variants run at the same time and take turns in small
- * chunks (default 40 chunks of 250 requests each, order alternating), so a
+ * chunks (default 100 chunks of 250 requests each, order alternating), so a
  * change in the machine's load hits both alike. Server workloads: a plain and
  * a preloaded server, one plain load generator alternating between them, each
  * server's CPU summed over its own chunks. Client workload: a plain and a
@@ -311,7 +311,7 @@ async function chunkedRun(workload, chunks, size) {
 }
 
 async function chunkedMain(only) {
-  const chunks = Number(arg('chunks', '40'));
+  const chunks = Number(arg('chunks', '100'));
   const size = Number(arg('chunk', '250'));
   const f = (x, d = 1) => x.toFixed(d);
   console.log(`| workload (chunked: ${chunks} x ${size} requests each, same time) | CPU/request plain µs | preload µs | ratio of totals | median chunk ratio (p25-p75) | p50 plain/preload ms | p99 plain/preload ms | RSS plain MB | RSS +MB |`);
