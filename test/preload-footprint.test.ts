@@ -1,5 +1,6 @@
 /**
- * What the preload loads: not node:http2 (with crypto, tls, zlib and about
+ * What the preload loads: one bundled file (scripts/bundle-register.js: ~55
+ * modules loaded one by one cost about 5 MB of start-up RSS), not node:http2 (with crypto, tls, zlib and about
  * 50 builtin modules; a process that never speaks HTTP/2 paid ~2 MB for it),
  * nor node:tls or node:zlib. http2.connect is wrapped once the application
  * loads node:http2: a CommonJS require is seen as it returns (Module._load),
@@ -21,6 +22,13 @@ test('--require tcp-vitals/register loads no http2, tls, zlib or crypto that the
   expect(preload.stderr).toBe('');
   expect(JSON.parse(preload.stdout.trim())).toEqual(JSON.parse(plain.stdout.trim()));
   expect(JSON.parse(preload.stdout.trim())).not.toContain('NativeModule http2');
+});
+
+test('the preload is one bundled file: start-up loads dist/register.js and node-gyp-build, no other module of ours', () => {
+  const r = run(['--require', REGISTER, '-e',
+    'console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.endsWith(".js") && !k.includes("node-gyp-build")).map((k) => require("node:path").basename(k))))']);
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout.trim())).toEqual(['register.js']);
 });
 
 test('a CommonJS require of node:http2 after the preload: the first session\'s requests are tracked', () => {

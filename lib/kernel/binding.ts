@@ -4,7 +4,7 @@
  * doctor`) work where the .node file is missing. Everything else imports
  * `native` from here, typed against {@link NativeBinding}.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 import { platformSupported, unsupportedPlatformError } from './platform';
 
@@ -128,7 +128,9 @@ export interface NativeBinding {
   readonly constants: NativeConstants;
 }
 
-const ROOT = join(__dirname, '..', '..');
+// The package root: these modules live in dist/kernel (lib/kernel under ts-jest); the bundled preload
+// (scripts/bundle-register.js) in dist.
+const ROOT = basename(__dirname) === 'kernel' ? join(__dirname, '..', '..') : join(__dirname, '..');
 const METHODS = [
   'getsockopt', 'setsockopt', 'setsockoptInt', 'cookie', 'queues', 'tcpInfo', 'readBatch', 'pidfdOpen', 'inspectFds', 'readFilesInNetns',
   'deathwatchOpen', 'deathwatchAdd', 'deathwatchApply', 'deathwatchWatch',
