@@ -140,14 +140,17 @@ export class ArmedPoller {
     this.at[fd] = 0;
     this.table.flags[fd] &= ~ARMED;
     const last = --this.count;
-    if (i !== last) {
-      const b = this.batch;
-      const moved = b.fds[last];
-      b.fds[i] = moved;
-      b.cookies[i] = b.cookies[last];
-      this.tags[i] = this.tags[last];
-      this.at[moved] = i + 1;
-    }
+    if (i !== last) this.move(last, i);
+  }
+
+  /** Entry `from` to position `to` (its fd's position follows). */
+  private move(from: number, to: number): void {
+    const b = this.batch;
+    const fd = b.fds[from];
+    b.fds[to] = fd;
+    b.cookies[to] = b.cookies[from];
+    this.tags[to] = this.tags[from];
+    this.at[fd] = to + 1;
   }
 
   stop(): void {
@@ -161,7 +164,8 @@ export class ArmedPoller {
    * Gives each entry armed since the last tick its slot's SO_COOKIE (read
    * now, once per socket); drops an entry whose socket's cookie cannot be read
    * (not a readable socket any more) or that was left by a socket whose fd
-   * number was reused since. The number of entries left.
+   * number was reused since (leaving the new one's flag alone). The number of
+   * entries left: each the one entry of a socket still in the table, armed.
    */
   private withCookies(): number {
     const t = this.table;
@@ -169,17 +173,11 @@ export class ArmedPoller {
     let kept = 0;
     for (let i = 0; i < this.count; i++) {
       const fd = b.fds[i];
-      const current = t.handles[fd] !== undefined && this.tags[i] === t.tags[fd];
       if (this.at[fd] === i + 1) this.at[fd] = 0;
-      if (!current) continue; // left by a socket whose fd number was reused since
-      let cookie = b.cookies[i];
-      if (cookie === 0n) cookie = t.cookieOf(fd);
-      if (cookie === 0n) { t.flags[fd] &= ~ARMED; continue; }
-      b.fds[kept] = fd;
-      b.cookies[kept] = cookie;
-      this.tags[kept] = this.tags[i];
-      kept++;
-      this.at[fd] = kept;
+      if (t.handles[fd] === undefined || this.tags[i] !== t.tags[fd]) continue;
+      if (b.cookies[i] === 0n) b.cookies[i] = t.cookieOf(fd);
+      if (b.cookies[i] === 0n) { t.flags[fd] &= ~ARMED; continue; }
+      this.move(i, kept++);
     }
     this.count = kept;
     return kept;
@@ -198,11 +196,9 @@ export class ArmedPoller {
     for (let i = 0; i < n; i++) {
       const fd = b.fds[i];
       const s = b.at(i);
-      // An entry left by a socket whose fd number was reused since: drop it, leave the new one's flag alone.
-      const current = t.handles[fd] !== undefined && this.tags[i] === t.tags[fd];
-      if (this.at[fd] === i + 1) this.at[fd] = 0;
+      this.at[fd] = 0;
       let keep = false;
-      if (s.errno === 0 && current && (t.flags[fd] & ARMED) !== 0) {
+      if (s.errno === 0) {
         st.unsentSince = t.unsentSince[fd];
         st.bytesAcked = t.acked[fd];
         const v = deathStep(st, deathReadingOf(s, this.reading), now, t.timeouts[fd]);
@@ -212,15 +208,8 @@ export class ArmedPoller {
         if (v.kind === 'watching') keep = true;
         else if (v.kind === 'dead') dead.push([fd, v.reason, v.detail]);
       }
-      if (keep) {
-        b.fds[kept] = fd;
-        b.cookies[kept] = b.cookies[i];
-        this.tags[kept] = this.tags[i];
-        kept++;
-        this.at[fd] = kept;
-      } else if (current) {
-        t.flags[fd] &= ~ARMED;
-      }
+      if (keep) this.move(i, kept++);
+      else t.flags[fd] &= ~ARMED;
     }
     this.count = kept;
     for (const [fd, reason, detail] of dead) this.silent(fd, reason, detail);
