@@ -5,7 +5,6 @@
 import * as net from 'node:net';
 import { codedError, isPeerGoneError, PeerGoneError } from '../../common/errors';
 import { applyFd, watchTagged } from '../../kernel/deathwatch';
-import { onBeforeOptions } from '../../kernel/options';
 import { platformSupported, warnUnsupportedPlatform } from '../../kernel/platform';
 import { protectSupported, warnUnsupportedRuntime } from '../../kernel/runtime-support';
 import {
@@ -22,7 +21,7 @@ import { ConnectionInfo } from './rules';
 import { scope, scopeTimeout } from './scope';
 import { ProtectStats, StatsCounter } from './stats';
 import { INBOUND, PENDING, Table, WATCHED } from './table';
-import { settleDelayFor, Settler } from './settle';
+import { settleBeforeOptions, settleDelayFor, Settler } from './settle';
 import { ListenerState, listenerOf, prepareListener, restoreListener, restoreSocket } from './listener';
 
 /** Returned by protect(). */
@@ -223,11 +222,12 @@ export class Protector implements HookListener, ConnectionSource {
 
   keepAlive(handle: TcpHandle): void {
     const fd = handle.fd;
-    if (this.table.holds(fd, handle)) {
-      // Not yet settled: the settle pass sets the options after this call anyway.
-      if ((this.table.flags[fd] & PENDING) === 0) applyFd(fd, kernelOptions(this.table.timeouts[fd]));
+    if (!this.table.holds(fd, handle)) {
+      if (this.config.servers) this.touched = handle;
+      return;
     }
-    else if (this.config.servers) this.touched = handle;
+    // Not yet settled: the settle pass sets the options after this call anyway.
+    if ((this.table.flags[fd] & PENDING) === 0) applyFd(fd, kernelOptions(this.table.timeouts[fd]));
   }
 
   readStopped(handle: TcpHandle): void {
@@ -277,7 +277,7 @@ export class Protector implements HookListener, ConnectionSource {
     if (this.stopped) return;
     this.stopped = true;
     removeHookListener(this);
-    running.delete(this);
+    settleBeforeOptions(this, false);
     removeDetectorOwner(this);
     removeConnectionSource(this);
     this.poller.stop();
@@ -286,13 +286,6 @@ export class Protector implements HookListener, ConnectionSource {
     for (const l of this.listeners) restoreListener(l);
     this.listeners.clear();
   }
-}
-
-/** The protect()s of this copy not stopped (each settles a pending fd before its options are read or set). */
-const running = new Set<Protector>();
-
-function settleBeforeOptions(fd: number): void {
-  for (const p of running) p.settleNow(fd);
 }
 
 /**
@@ -321,8 +314,7 @@ export function protect(options: ProtectOptions = {}): ProtectHandle {
     return { timeout: config.timeout, stop: () => {}, stats: () => idle.snapshot() };
   }
   const p = new Protector(config);
-  running.add(p);
-  onBeforeOptions(settleBeforeOptions);
+  settleBeforeOptions(p, true);
   addDetectorOwner(p);
   addHookListener(p);
   addConnectionSource(p);

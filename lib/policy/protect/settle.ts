@@ -13,6 +13,7 @@
  * the options arrive keeps its delay (a connection's first ones: 200 ms to
  * 1 s). See docs/api-protect.md, "When the options are set".
  */
+import { onBeforeOptions } from '../../kernel/options';
 import { report } from '../../runtime/hook-state';
 
 /** The settle delay for a protect() timeout, ms: timeout / 20, 100..500. */
@@ -59,4 +60,27 @@ export class Settler {
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
     this.count = 0;
   }
+}
+
+/** What settles a waiting fd at once (a running protect()). */
+interface SettlesNow {
+  settleNow(fd: number): void;
+}
+
+/** This copy's running protect()s. */
+const running = new Set<SettlesNow>();
+
+function settleAllNow(fd: number): void {
+  for (const p of running) p.settleNow(fd);
+}
+
+/**
+ * With `on`, `p` settles a waiting fd before kernel/options reads or sets its
+ * options (getOptions() shows what protect() promised; setOptions() lands on
+ * top); without, no longer.
+ */
+export function settleBeforeOptions(p: SettlesNow, on: boolean): void {
+  if (!on) { running.delete(p); return; }
+  running.add(p);
+  onBeforeOptions(settleAllNow);
 }
