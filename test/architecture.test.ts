@@ -11,6 +11,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
+import { RUN_AS_EXAMPLES, runsAsAnotherUser } from './helpers/run-as-check';
 
 const root = join(__dirname, '..');
 const lib = join(root, 'lib');
@@ -67,31 +68,6 @@ export function violations(files: Map<string, string>): string[] {
   return bad;
 }
 
-/**
- * Where a test runs something as another user other than through
- * test/helpers/as-user.ts: setpriv, runuser, su, sudo, doas or pkexec named as
- * a command, setpriv's --reuid/--ruid, chroot's --userspec, a spawn `uid:`,
- * process.setuid(). As another user the checkout may be unreadable (a private
- * clone), so only that helper (which runs from a world-readable copy) may.
- */
-export function runsAsAnotherUser(files: Map<string, string>): string[] {
-  const patterns = [
-    /['"](?:setpriv|runuser|su|sudo|doas|pkexec)['"]/,
-    /[`'"](?:setpriv|runuser|su|sudo|doas|pkexec)\s+-/,
-    /\b(?:runuser\s+-u|sudo\s+-u|su\s+-s|su\s+-c|su\s+(?:-\s+)?(?:nobody|postgres|\$))/,
-    /--(?:reuid|ruid|euid|userspec)\b/,
-    /\buid\s*:\s*[\w(]/,
-    /\bset(?:e|re|res)?uid\s*\(/,
-  ];
-  const bad: string[] = [];
-  for (const [file, text] of files) {
-    text.split('\n').forEach((line, i) => {
-      if (patterns.some((p) => p.test(line))) bad.push(`${file}:${i + 1}: ${line.trim()}`);
-    });
-  }
-  return bad;
-}
-
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
@@ -144,22 +120,15 @@ describe('lib/', () => {
 });
 
 describe('running as another user', () => {
-  test('the checker flags setpriv, runuser, su, sudo, a spawn uid and setuid, and passes ordinary code', () => {
-    const flagged = runsAsAnotherUser(new Map([
-      ['a.ts', "spawn('setpriv', ['--reuid=65534', node, cli])"],
-      ['b.ts', "runCli(args, { prefix: ['runuser', '-u', 'nobody', '--'] })"],
-      ['c.js', "execSync(`su nobody -s /bin/sh -c 'node x.js'`)"],
-      ['d.ts', 'spawn(process.execPath, [cli], { uid: 65534, gid: 65534 })'],
-      ['e.js', 'process.setuid(65534);'],
-      ['f.ts', "execFileSync('sudo', ['-u', 'nobody', 'node'])"],
-    ]));
-    expect(flagged.map((l) => l.split(':')[0])).toEqual(['a.ts', 'b.ts', 'c.js', 'd.ts', 'e.js', 'f.ts']);
-    expect(runsAsAnotherUser(new Map([['ok.ts', "// the peer's host is gone; supervisor: true; `sudo` a no-op\nconst user = 'x'; sudoku(); result = 1;"]]))).toEqual([]);
+  test('the checker flags each way of running as another user, and passes ordinary code', () => {
+    const flagged = runsAsAnotherUser(new Map(RUN_AS_EXAMPLES.flagged));
+    expect(flagged.map((l) => l.split(':')[0])).toEqual(RUN_AS_EXAMPLES.flagged.map(([file]) => file));
+    expect(runsAsAnotherUser(new Map(RUN_AS_EXAMPLES.ordinary))).toEqual([]);
   });
 
   test('no test or fixture runs anything as another user except through test/helpers/as-user.ts', () => {
     const testDir = join(root, 'test');
-    const allowed = new Set([join('helpers', 'as-user.ts'), 'architecture.test.ts']);
+    const allowed = new Set([join('helpers', 'as-user.ts'), join('helpers', 'run-as-check.ts')]);
     const files = new Map(walk(testDir)
       .filter((f) => /\.(ts|js|py|sh|c)$/.test(f) && !allowed.has(relative(testDir, f)))
       .map((f) => [relative(root, f), readFileSync(f, 'utf8')]));
