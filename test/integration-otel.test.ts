@@ -4,30 +4,18 @@
  * tcpInfo()/queues() of the same socket.
  */
 import * as net from 'node:net';
-import {
-  AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, MetricData, PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider, MetricData } from '@opentelemetry/sdk-metrics';
 import { registerMetrics, track } from '../lib/integrations/otel';
 import { connectionCount, publishDeath } from '../lib/runtime/connections';
 import { queues } from '../lib/kernel/sockopt';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { peerGoneError } from '../lib/common/errors';
 import { sleep } from './helpers/loopback';
+import { otelMetrics } from './helpers/otel-metrics';
 import { connect, countBatchReads, listen, stallUntilRetransmit } from './helpers/metrics';
 
 function setup(options?: Parameters<typeof registerMetrics>[1]) {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
-  const handle = registerMetrics(provider.getMeter('tcp-vitals-test'), { names: 'legacy', ...options });
-  const collect = async (): Promise<Map<string, MetricData>> => {
-    exporter.reset();
-    await reader.forceFlush();
-    const out = new Map<string, MetricData>();
-    for (const rm of exporter.getMetrics()) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.descriptor.name, m);
-    return out;
-  };
-  return { provider, handle, collect };
+  return otelMetrics('tcp-vitals-test', (meter) => registerMetrics(meter, { names: 'legacy', ...options }));
 }
 
 function point(m: MetricData | undefined, attrs: Record<string, unknown>): any {

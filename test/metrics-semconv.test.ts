@@ -7,31 +7,19 @@
  */
 import * as net from 'node:net';
 import { Registry } from 'prom-client';
-import {
-  AggregationTemporality, InMemoryMetricExporter, MeterProvider, MetricData, PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricData } from '@opentelemetry/sdk-metrics';
 import * as otel from '../lib/integrations/otel';
 import * as prom from '../lib/integrations/prometheus';
 import { connectionCount } from '../lib/runtime/connections';
 import { tcpInfo } from '../lib/kernel/tcpinfo';
 import { sleep } from './helpers/loopback';
+import { otelMetrics } from './helpers/otel-metrics';
 import { connect, listen, stallUntilRetransmit } from './helpers/metrics';
 import { parseExposition, sample, samples } from './integration-prometheus-exposition';
 import { ADDR_B, describeNetns, fixture, NetPair } from './helpers/netns';
 
 function setupOtel(options?: otel.OtelOptions) {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
-  const handle = otel.registerMetrics(provider.getMeter('semconv-test'), options);
-  const collect = async (): Promise<Map<string, MetricData>> => {
-    exporter.reset();
-    await reader.forceFlush();
-    const out = new Map<string, MetricData>();
-    for (const rm of exporter.getMetrics()) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.descriptor.name, m);
-    return out;
-  };
-  return { provider, handle, collect };
+  return otelMetrics('semconv-test', (meter) => otel.registerMetrics(meter, options));
 }
 
 function points(m: MetricData | undefined, attrs: Record<string, unknown>): any[] {
